@@ -1,0 +1,157 @@
+"""The base class every rule derives from.
+
+A rule is one small class: a code, a name, a message, a docstring with its
+rationale, VALID/INVALID examples, and `visit_*` methods that read the file's
+libcst tree with the help of the shared semantic model (`self.semantic`).
+Rules keep no global state: every file gets fresh instances.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, List, Mapping, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+from nanlint.diagnostics import FixSafety
+from nanlint.semantic import calls
+from nanlint.semantic.model import SemanticModel
+
+
+@dataclass(frozen=True)
+class Valid:
+    """An example that must produce no finding for the rule."""
+
+    code: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example that must produce exactly one finding, at `line`:`col` (1-based)."""
+
+    code: str
+    line: int
+    col: int
+    fixed: Optional[str] = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeFix:
+    """Replace `node` with `replacement` (a node or source text)."""
+
+    node: cst.CSTNode
+    replacement: Union[cst.CSTNode, str]
+
+
+@dataclass(frozen=True)
+class Report:
+    rule: "Rule"
+    node: cst.CSTNode
+    message: str
+    fix: Optional[NodeFix] = None
+
+
+@dataclass(frozen=True)
+class RuleCrash:
+    rule: "Rule"
+    node: cst.CSTNode
+    error: BaseException
+    traceback: str
+
+
+@dataclass
+class FileContext:
+    """What a rule may know about the file it checks."""
+
+    path: str
+    source: str
+    semantic: SemanticModel
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    reports: List[Report] = field(default_factory=list)
+    crashes: List[RuleCrash] = field(default_factory=list)
+
+
+class Rule(cst.BatchableCSTVisitor):
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    message: ClassVar[str] = ""
+    fix_title: ClassVar[Optional[str]] = None
+    fix_safety: ClassVar[Optional[FixSafety]] = None
+    # Rules too noisy or too opinionated for everyone are enabled only when selected explicitly.
+    default_enabled: ClassVar[bool] = True
+    # Substrings a file must contain for the rule to possibly fire (any one of them).
+    # The engine skips parsing a file when no enabled rule's trigger is present.
+    # None means "always run". The list must be exact: a file that could produce a
+    # finding must contain one of these.
+    triggers: ClassVar[Optional[Tuple[str, ...]]] = None
+    # Configurable thresholds: option name -> default value.
+    default_options: ClassVar[Mapping[str, Any]] = {}
+    VALID: ClassVar[Sequence[Valid]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+        self.semantic = context.semantic
+        merged = dict(self.default_options)
+        merged.update(context.options.get(self.code, {}))
+        merged.update(context.options.get(self.name, {}))
+        self.options: Mapping[str, Any] = merged
+        self._crashed = False
+
+    # --- reporting -----------------------------------------------------------
+
+    def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[NodeFix] = None) -> None:
+        self.context.reports.append(Report(self, node, message or self.message, fix))
+
+    # --- helpers shared by rules ---------------------------------------------
+
+    def operation(self, node: cst.CSTNode) -> Optional[str]:
+        return self.semantic.operation(node) if isinstance(node, cst.Call) else None
+
+    def is_call_to(self, node: cst.CSTNode, *operations: str) -> bool:
+        return self.operation(node) in operations
+
+    def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
+        if isinstance(node, cst.Call):
+            node = node.func
+        return self.semantic.qualified_name(node) if isinstance(node, cst.BaseExpression) else None
+
+    @staticmethod
+    def arg(call: cst.Call, keywords: Sequence[str] = (), position: Optional[int] = None) -> Optional[cst.BaseExpression]:
+        return calls.argument_value(call, keywords, position)
+
+    @classmethod
+    def could_fire(cls, source: str) -> bool:
+        return cls.triggers is None or any(trigger in source for trigger in cls.triggers)
+
+    # --- isolation: a rule that raises is reported, the walk goes on ----------
+
+    def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+        return {name: self._guarded(method) for name, method in super().get_visitors().items()}
+
+    def _guarded(self, method: Callable[[cst.CSTNode], None]) -> Callable[[cst.CSTNode], None]:
+        @functools.wraps(method)
+        def guarded(node: cst.CSTNode) -> None:
+            if self._crashed:
+                return
+            try:
+                method(node)
+            except Exception as error:  # noqa: BLE001 - any bug in a rule must not stop the file
+                self._crashed = True
+                self.context.crashes.append(RuleCrash(self, node, error, traceback.format_exc()))
+
+        return guarded
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first paragraph of "What it does", for tables."""
+        doc = cls.__doc__ or ""
+        section = doc.split("## What it does", 1)[-1].split("##", 1)[0]
+        text = " ".join(section.split())
+        return text.split(". ")[0].rstrip(".") if text else cls.message
+

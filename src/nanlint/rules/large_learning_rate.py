@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from nanlint import names
+from nanlint.rule import Invalid, Rule, Valid
+
+
+class LargeLearningRate(Rule):
+    """
+    ## What it does
+    Flags an optimizer created with a learning rate that is very large for that
+    optimizer: 1.0 or more for SGD, 0.1 or more for Adam-family and RMSprop
+    optimizers. Optimizers whose normal learning rate is 1.0 (Adadelta, LBFGS)
+    are not flagged at 1.0. The value may be a literal, an expression of
+    literals, a module constant, a parameter default or an `argparse` default.
+
+    ## Why is this bad?
+    Each update moves the weights by roughly the learning rate times the
+    (normalized) gradient. Far above the usual range, updates overshoot, the
+    loss grows each step, activations overflow to `inf` and the loss turns NaN,
+    often within the first few iterations.
+
+    ## Example
+    ```python
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-1)
+    ```
+
+    Use instead:
+    ```python
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    ```
+
+    ## Known problems
+    A schedule that warms up from a small value is still flagged when its peak
+    value is passed to the optimizer as a constant; suppress with `# noqa: NAN301`
+    if the large rate is deliberate. Thresholds are configurable per optimizer family.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, section 8.5 (learning-rate choice)
+    - PyTorch docs: `torch.optim`
+    """
+
+    code = "NAN301"
+    name = "large-learning-rate"
+    message = "Learning rate is very large for this optimizer; updates diverge and the loss turns NaN"
+    fix_title = "Use a learning rate in the optimizer's usual range (Adam: about 1e-4 to 3e-3; SGD: about 1e-3 to 0.1)"
+    triggers = tuple(sorted({cls for classes in names.OPTIMIZER_FAMILIES.values() for cls in classes}))
+    default_options = {
+        "thresholds": {"sgd": 1.0, "adam": 0.1, "rmsprop": 0.1, "adagrad": 1.0, "adadelta": 10.0, "lbfgs": 10.0},
+    }
+
+    VALID = [
+        Valid("import torch\nopt = torch.optim.Adam(model.parameters(), lr=1e-3)"),
+        Valid("import torch\nopt = torch.optim.Adadelta(model.parameters(), lr=1.0)"),
+        Valid("import torch\nopt = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)"),
+        Valid("def SGD(params, lr):\n    pass\nopt = SGD(params, lr=5.0)"),
+    ]
+    INVALID = [
+        Invalid("import torch.optim as optim\nopt = optim.SGD(model.parameters(), lr=1.0)", line=2, col=7),
+        Invalid("from torch import optim\nLR = 10 ** -1\nopt = optim.Adam(model.parameters(), LR)", line=3, col=7),
+        Invalid("import tensorflow as tf\nopt = tf.train.AdamOptimizer(learning_rate=1.0)", line=2, col=7),
+        Invalid("import optax\ntx = optax.adam(0.5)", line=2, col=6),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.qualified_name(node)
+        family = names.OPTIMIZERS.get(qualified) if qualified else None
+        if family is None:
+            return
+        threshold = self.options["thresholds"].get(family)
+        lr = self.arg(node, names.LEARNING_RATE_KEYWORDS, names.learning_rate_position(qualified))
+        if threshold is None or lr is None:
+            return
+        value = self.semantic.constant(lr)
+        if value is None or value != value or value < threshold:
+            return
+        optimizer = qualified.rsplit(".", 1)[-1]
+        self.report(
+            node,
+            f"Learning rate {value:g} is very large for `{optimizer}` (threshold {threshold:g}); "
+            "updates diverge and the loss turns NaN",
+        )

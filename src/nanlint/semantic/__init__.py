@@ -1,0 +1,1 @@
+"""The shared semantic model: name resolution, values and constants, training-step events."""
