@@ -121,6 +121,9 @@ def _walk(top: Path, excluder: Excluder, respect_gitignore: bool, suffixes: Tupl
     gitignore = GitIgnore() if respect_gitignore else None
     if gitignore is not None:
         gitignore.load_parents(top.absolute())
+        if gitignore.ignored(top.absolute(), True):
+            # The user named an ignored folder: check it, honouring only the .gitignore files inside it.
+            gitignore = GitIgnore()
 
     def on_error(error: OSError) -> None:
         result.problems.append((str(error.filename or top), f"cannot read directory: {error.strerror or error}"))
