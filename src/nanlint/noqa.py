@@ -14,11 +14,11 @@ from typing import Dict, FrozenSet, Iterator, Optional, Tuple
 
 # `# noqa`, `# noqa: NAN101, NAN2` (a colon with no valid codes after it means "all").
 NOQA_INLINE = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]*(?:[,\s]+[A-Z][0-9]*)*))?",
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
     re.IGNORECASE,
 )
 NOQA_FILE = re.compile(r"#\s*nanlint\s*:\s*noqa\b(?!\s*:)", re.IGNORECASE)
-_CODE = re.compile(r"[A-Z][0-9]*", re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 ALL = frozenset({"*"})
 

@@ -15,14 +15,21 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Type
 from nanlint.rule import Rule
 
 BROAD_PREFIXES = frozenset({"", "NAN", "ALL"})
+# "ALL" matches every code, as specifically as the bare "NAN" prefix does.
+_BROAD_SPECIFICITY = 3
 
 
-def _longest(code: str, prefixes: Iterable[str]) -> Optional[str]:
-    best: Optional[str] = None
+def _specificity(code: str, prefixes: Iterable[str]) -> Optional[int]:
+    """Length of the longest prefix in `prefixes` that matches `code` (None: no match)."""
+    best: Optional[int] = None
     for prefix in prefixes:
-        normalized = "" if prefix == "ALL" else prefix
-        if code.startswith(normalized) and (best is None or len(normalized) > len(best)):
-            best = normalized
+        if prefix == "ALL":
+            length = _BROAD_SPECIFICITY
+        elif code.startswith(prefix):
+            length = len(prefix)
+        else:
+            continue
+        best = length if best is None else max(best, length)
     return best
 
 
@@ -33,13 +40,13 @@ class Selection:
     extend_select: Tuple[str, ...] = ()
 
     def is_enabled(self, rule: Type[Rule]) -> bool:
-        selected = _longest(rule.code, (*self.select, *self.extend_select))
+        selected = _specificity(rule.code, (*self.select, *self.extend_select))
         if selected is None:
             return False
-        ignored = _longest(rule.code, self.ignore)
-        if ignored is not None and len(ignored) >= len(selected):
+        ignored = _specificity(rule.code, self.ignore)
+        if ignored is not None and ignored >= selected:
             return False
-        return rule.default_enabled or selected not in BROAD_PREFIXES
+        return rule.default_enabled or selected > _BROAD_SPECIFICITY
 
     def enabled(self, rules: Iterable[Type[Rule]]) -> List[Type[Rule]]:
         return [rule for rule in rules if self.is_enabled(rule)]
