@@ -1,5 +1,6 @@
 """The command line, end to end: exit codes, stdin, suppression, selection, config."""
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -13,6 +14,7 @@ CLIP_FIRST = textwrap.dedent(
     """\
     import torch
     for x in data:
+        opt.zero_grad()
         loss = f(x)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         loss.backward()
@@ -22,15 +24,11 @@ CLIP_FIRST = textwrap.dedent(
 
 
 def invoke(args, cwd, stdin=None):
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=cwd) as folder:
-        del folder
-    import os
-
+    """Run the CLI in-process from `cwd`, with stdout and stderr kept apart."""
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        return runner.invoke(main, args, input=stdin, catch_exceptions=False)
+        return CliRunner().invoke(main, args, input=stdin, catch_exceptions=False)
     finally:
         os.chdir(old)
 
@@ -61,8 +59,8 @@ def test_findings_exit_one_in_flake8_format_sorted(project):
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines == [
-        "src/a.py:4:5: NAN302 Gradients are clipped before `backward()` computes them; the new gradients go unclipped into the step",
-        "src/a.py:7:7: NAN301 Learning rate 1 is very large for `Adam` (threshold 0.1); updates diverge and the loss turns NaN",
+        "src/a.py:5:5: NAN302 Gradients are clipped before `backward()` computes them; the new gradients go unclipped into the step",
+        "src/a.py:8:7: NAN301 Learning rate 1 is very large for `Adam` (threshold 0.1); updates diverge and the loss turns NaN",
         "src/b.py:2:7: NAN301 Learning rate 1 is very large for `Adam` (threshold 0.1); updates diverge and the loss turns NaN",
     ]
 

@@ -17,6 +17,8 @@ def rules_for_file(path: str, settings: Settings, rules: Sequence[Type[Rule]]) -
 
 
 def check_bytes(path: str, data: bytes, settings: Settings, rules: Sequence[Type[Rule]]) -> LintResult:
+    if path.lower().endswith(".ipynb"):
+        return check_notebook(path, data, settings, rules)
     text = decode_source(data)
     if isinstance(text, LoadError):
         return LintResult([Diagnostic(path, text.line, text.col, UNREADABLE_CODE, text.message)])
@@ -25,6 +27,18 @@ def check_bytes(path: str, data: bytes, settings: Settings, rules: Sequence[Type
 
 def check_text(path: str, text: str, settings: Settings, rules: Sequence[Type[Rule]]) -> LintResult:
     return lint_source(path, text, rules_for_file(path, settings, rules), settings.rule_options)
+
+
+def check_notebook(path: str, data: bytes, settings: Settings, rules: Sequence[Type[Rule]]) -> LintResult:
+    """A notebook's code cells, checked as one program; positions come back as cell + line."""
+    from nanlint import notebooks
+
+    notebook = notebooks.load_notebook(data)
+    if isinstance(notebook, LoadError):
+        return LintResult([Diagnostic(path, notebook.line, notebook.col, UNREADABLE_CODE, notebook.message)])
+    result = check_text(path, notebook.text, settings, rules)
+    result.diagnostics = notebooks.to_cells(result.diagnostics, notebook)
+    return result
 
 
 def check_file(path: str, settings: Settings, rules: Sequence[Type[Rule]]) -> LintResult:

@@ -7,8 +7,9 @@ Only findings go to stdout; warnings and errors go to stderr.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import click
 
@@ -101,15 +102,21 @@ def _load_settings(paths: Sequence[str], config: Optional[str], isolated: bool, 
 @click.option("--config", type=click.Path(dir_okay=False), help="Use this config file instead of searching for one.")
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("--stdin-filename", help="The path to report (and to match per-file config) for source read from stdin.")
-@click.option("--output-format", help="Output format: text.")
+@click.option("--output-format", help="Output format: text (default), full, json, json-lines, sarif, github, gitlab, junit, pylint.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per code instead of the findings.")
+@click.option("--show-fixes", is_flag=True, help="Show the suggested fix under findings that have one (text and full formats).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only findings that are not recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record the current findings in FILE (a baseline) and exit 0.")
 @click.option("--exit-zero", is_flag=True, help="Exit with status 0 even when there are findings.")
 @click.option("--show-tracebacks", is_flag=True, help="Print the traceback of internal errors to stderr.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print the documentation of a rule and exit.")
 @click.version_option(__version__, "--version", prog_name="nanlint")
 def main(paths: Tuple[str, ...], select, ignore, extend_select, extend_ignore, exclude, extend_exclude,
-         per_file_ignores, no_respect_gitignore, config, isolated, stdin_filename, output_format, exit_zero,
-         show_tracebacks, list_rules, explain) -> None:
+         per_file_ignores, no_respect_gitignore, config, isolated, stdin_filename, output_format, statistics,
+         show_fixes, baseline_file, write_baseline_file, exit_zero, show_tracebacks, list_rules, explain) -> None:
     """Find the causes of NaN and Inf losses in training code, without running it."""
     from nanlint.formatters import FORMATS
 
@@ -137,7 +144,8 @@ def main(paths: Tuple[str, ...], select, ignore, extend_select, extend_ignore, e
     settings, rules = _load_settings(paths, config, isolated, stdin_filename, overrides)
     if settings.output_format not in FORMATS:
         raise fail(f"unknown output format {settings.output_format!r} in {settings.config_path}")
-    exit_code = _check(paths, settings, rules, stdin_filename, show_tracebacks)
+    report = ReportOptions(statistics, show_fixes, baseline_file, write_baseline_file)
+    exit_code = _check(paths, settings, rules, stdin_filename, show_tracebacks, report)
     raise click.exceptions.Exit(EXIT_CLEAN if exit_zero and exit_code == EXIT_FINDINGS else exit_code)
 
 
@@ -151,21 +159,99 @@ def _parse_per_file_ignores(entries: Sequence[str]) -> List[Tuple[str, Tuple[str
     return parsed
 
 
-def _check(paths: Sequence[str], settings, rules, stdin_filename: Optional[str], show_tracebacks: bool) -> int:
+class ReportOptions(NamedTuple):
+    statistics: bool = False
+    show_fixes: bool = False
+    baseline: Optional[str] = None
+    write_baseline: Optional[str] = None
+
+
+def _stderr_is_tty() -> bool:
+    """Progress and the summary go to stderr only on an interactive terminal."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    """`checking 120/6565 files` on one stderr line, redrawn at most ten times a second."""
+
+    def __init__(self) -> None:
+        self.shown = False
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if total < 2 or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        sys.stderr.write(f"\rnanlint: checking {done}/{total} files")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _check(paths: Sequence[str], settings, rules, stdin_filename: Optional[str], show_tracebacks: bool,
+           report: ReportOptions = ReportOptions()) -> int:
     from nanlint.diagnostics import INTERNAL_ERROR_CODE
     from nanlint.discovery import discover
     from nanlint.formatters import get_formatter
+    from nanlint.formatters.sources import SourceLines
     from nanlint.runner import run
 
+    started = time.monotonic()
+    interactive = _stderr_is_tty()
+    progress = _Progress() if interactive else None
     roots = [settings.root] if settings.root else []
     discovered = discover(paths, settings.all_excludes, settings.respect_gitignore, roots)
     enabled = settings.selection.enabled(rules.values())
-    result = run(discovered, settings, enabled, stdin_filename)
-    formatter = get_formatter(settings.output_format)(sys.stdout, rules)
-    formatter.write_all(result.diagnostics)
+    result = run(discovered, settings, enabled, stdin_filename, progress=progress) if progress else \
+        run(discovered, settings, enabled, stdin_filename)
+    if progress is not None:
+        progress.clear()
+    ran = {rule.code: rule for rule in enabled}  # formats that describe rules describe those that ran
+    stdin_display = stdin_filename or "-"
+    sources = SourceLines({stdin_display: result.stdin_data} if result.stdin_data is not None else {})
+    diagnostics = result.diagnostics
+    if report.write_baseline or report.baseline:
+        from nanlint.baseline import BaselineError, new_findings, write
+
+        try:
+            if report.write_baseline:
+                count = write(report.write_baseline, diagnostics, sources)
+                click.echo(f"nanlint: wrote {count} finding(s) to baseline {report.write_baseline}", err=True)
+            if report.baseline:
+                diagnostics = new_findings(diagnostics, report.baseline, sources)
+        except BaselineError as error:
+            raise fail(str(error)) from None
+    if report.write_baseline:
+        internal = [d for d in diagnostics if d.code == INTERNAL_ERROR_CODE]
+        get_formatter(settings.output_format)(sys.stdout, ran, sources).write_all(internal)
+        return EXIT_ERROR if internal else EXIT_CLEAN
+    if report.statistics:
+        from nanlint.formatters.statistics import JsonStatisticsFormatter, StatisticsFormatter
+
+        chosen = JsonStatisticsFormatter if settings.output_format == "json" else StatisticsFormatter
+        chosen(sys.stdout, ran, sources).write_all(diagnostics)
+    else:
+        formatter = get_formatter(settings.output_format)(sys.stdout, ran, sources, show_fixes=report.show_fixes)
+        formatter.write_all(diagnostics)
     if show_tracebacks:
         for trace in result.tracebacks:
             click.echo(trace, err=True)
-    if any(d.code == INTERNAL_ERROR_CODE for d in result.diagnostics):
+    if interactive:
+        elapsed = time.monotonic() - started
+        files = "file" if result.files_checked == 1 else "files"
+        found = "finding" if len(diagnostics) == 1 else "findings"
+        hidden = len(result.diagnostics) - len(diagnostics)
+        baselined = f" ({hidden} in the baseline not shown)" if hidden else ""
+        click.echo(f"nanlint: {result.files_checked} {files} checked, {len(diagnostics)} {found}{baselined} "
+                   f"in {elapsed:.2f}s", err=True)
+    if any(d.code == INTERNAL_ERROR_CODE for d in diagnostics):
         return EXIT_ERROR
-    return EXIT_FINDINGS if result.diagnostics else EXIT_CLEAN
+    return EXIT_FINDINGS if diagnostics else EXIT_CLEAN

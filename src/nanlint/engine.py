@@ -19,6 +19,7 @@ from nanlint import noqa
 from nanlint.diagnostics import INTERNAL_ERROR_CODE, UNREADABLE_CODE, Diagnostic, Fix, FixSafety
 from nanlint.rule import FileContext, NodeFix, Rule
 from nanlint.semantic.model import SemanticModel
+from nanlint.walker import walk
 
 # libcst and the semantic model recurse over the tree; deeply nested code needs room.
 _RECURSION_LIMIT = 20000
@@ -59,7 +60,7 @@ def lint_source(
     context = FileContext(path, source, SemanticModel(), options or {})
     instances = [rule(context) for rule in active]
     try:
-        cst.visit_batched(module, [context.semantic, *instances])
+        walk(module, [context.semantic, *instances])
     except RecursionError:
         return LintResult([Diagnostic(path, 1, 1, UNREADABLE_CODE, "file is nested too deeply to analyse")], parsed=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Type
+from typing import Callable, List, Optional, Sequence, Type
 
 from nanlint.checker import check_bytes, check_file
 from nanlint.config import Settings
@@ -18,6 +18,7 @@ class RunResult:
     diagnostics: List[Diagnostic] = field(default_factory=list)
     tracebacks: List[str] = field(default_factory=list)
     files_checked: int = 0
+    stdin_data: Optional[bytes] = None  # what was read from stdin, for formats that show source
 
 
 def run(
@@ -25,6 +26,7 @@ def run(
     settings: Settings,
     rules: Sequence[Type[Rule]],
     stdin_filename: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> RunResult:
     result = RunResult()
     for path, message in discovered.problems:
@@ -32,10 +34,13 @@ def run(
     for path in discovered.files:
         if path == STDIN:
             display = stdin_filename or STDIN
-            checked = check_bytes(display, sys.stdin.buffer.read(), settings, rules)
+            result.stdin_data = sys.stdin.buffer.read()
+            checked = check_bytes(display, result.stdin_data, settings, rules)
         else:
             checked = check_file(path, settings, rules)
         result.files_checked += 1
+        if progress is not None:
+            progress(result.files_checked, len(discovered.files))
         result.diagnostics.extend(checked.diagnostics)
         result.tracebacks.extend(checked.tracebacks)
     result.diagnostics.sort(key=Diagnostic.sort_key)

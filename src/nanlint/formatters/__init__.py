@@ -10,6 +10,14 @@ from nanlint.formatters.base import Formatter
 # format name -> "module:Class"; modules are imported only when their format is used.
 FORMATS: Dict[str, str] = {
     "text": "nanlint.formatters.text:TextFormatter",
+    "full": "nanlint.formatters.full:FullFormatter",
+    "json": "nanlint.formatters.json_array:JsonFormatter",
+    "json-lines": "nanlint.formatters.json_lines:JsonLinesFormatter",
+    "sarif": "nanlint.formatters.sarif:SarifFormatter",
+    "github": "nanlint.formatters.github:GithubFormatter",
+    "gitlab": "nanlint.formatters.gitlab:GitlabFormatter",
+    "junit": "nanlint.formatters.junit:JunitFormatter",
+    "pylint": "nanlint.formatters.pylint:PylintFormatter",
 }
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import libcst as cst
+from typing import List, Sequence
 
-from nanlint.rule import Invalid, Rule, Valid
+from nanlint.rule import Invalid, Valid
+from nanlint.rules._training_step import TrainingStepRule
 from nanlint.semantic import steps
 
 
-class ClipBeforeBackward(Rule):
+class ClipBeforeBackward(TrainingStepRule):
     """
     ## What it does
     Flags gradient clipping (`clip_grad_norm_`, `clip_grad_value_`, the
@@ -66,27 +67,18 @@ class ClipBeforeBackward(Rule):
         Invalid("from torch.nn.utils import clip_grad_value_\ndef train_step(x):\n    loss = f(x)\n    clip_grad_value_(params, 0.5)\n    scaler.scale(loss).backward()", line=4, col=5),
     ]
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._check(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._check(node)
-
-    def _check(self, block: steps.StepBlock) -> None:
-        sequence = self.semantic.step_events(block)
+    def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
         backward_seen = False
-        pending = []  # clips not yet followed by a backward or a step
+        pending: List[steps.Event] = []  # clips not yet followed by a backward or a step
         for event in sequence:
             if event.kind == steps.BACKWARD:
                 if not backward_seen:
                     for clip in pending:
-                        self.report(clip.node)
+                        if steps.compatible(clip, event):
+                            self.flag(clip.site)
                 backward_seen = True
                 pending = []
-            elif event.kind in (steps.STEP, steps.SCALER_STEP):
+            elif event.kind in steps.OPTIMIZER_STEPS:
                 pending = []  # the clip belonged to the step that just ran
-            elif event.kind == steps.CLIP and not backward_seen:
+            elif event.kind == steps.CLIP and not event.nested and not event.norm_only and not backward_seen:
                 pending.append(event)

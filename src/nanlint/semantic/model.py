@@ -10,8 +10,9 @@ guarded away from zero)?
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional, Set
 
 import libcst as cst
 
@@ -22,7 +23,7 @@ from nanlint.semantic.calls import argument_value, dotted_name, positional_count
 from nanlint.semantic.scope import DefinitionBinding, ImportBinding, ScopeStack, ValueBinding
 from nanlint.semantic.values import UNKNOWN, Value
 
-_BUILTINS = frozenset({"abs", "len", "max", "min", "sum", "pow", "float", "int", "round", "range"})
+_BUILTINS = frozenset({"abs", "len", "max", "min", "sum", "pow", "float", "int", "round", "range", "enumerate", "iter", "next"})
 
 # Named constants that frameworks export.
 _NAMED_CONSTANTS: Dict[str, float] = {}
@@ -41,6 +42,35 @@ _MODEL_CONSTRUCTORS = frozenset({"keras.Sequential", "keras.Model", "tensorflow.
                                  "keras.models.Sequential", "tensorflow.keras.models.Sequential", "torch.nn.Sequential"})
 
 _OPERAND_KEYWORDS = ("input", "x", "a", "tensor", "logits", "features")
+
+# Names of small positive guard constants: `eps`, `self.epsilon`, `layer_norm_eps`, `EPS`, `smooth`.
+_EPS_NAME = re.compile(r"(?:^|_)(?:eps|epsilon|tiny|smooth|smoothing)(?:$|_|\d)", re.IGNORECASE)
+# Methods that mutate their receiver in place; the receiver's facts are recomputed or forgotten.
+_IN_PLACE_GUARDS = frozenset({"clamp_", "clamp_min_", "clip_", "add_", "div_", "mul_", "sub_"})
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+def expression_key(expr: cst.CSTNode) -> str:
+    """Source text of an expression without whitespace, to compare guards with guarded values."""
+    return "".join(_EMPTY_MODULE.code_for_node(expr).split())
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The names, attributes, subscripts and calls inside a condition."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
+            yield current
+        stack.extend(current.children)
 
 
 def _assign_targets(target: cst.BaseExpression):
@@ -65,9 +95,15 @@ class SemanticModel(cst.BatchableCSTVisitor):
         self.argparse_defaults: Dict[str, Value] = {}
         self._cache: Dict[int, Value] = {}
         self._model_classes: set = set()
+        self._normalizing_classes: set = set()  # model classes whose body normalizes or divides
+        self._class_stack: List[cst.ClassDef] = []
         # (id of a dict literal's Value, key) -> value, for `config["lr"]`.
         self._dict_entries: Dict[tuple, Value] = {}
         self._step_events: Dict[int, List[steps.Event]] = {}
+        # Expressions tested in a condition (if/while/assert/where/ternary), per scope.
+        self._checked: Dict[int, Set[str]] = {}
+        # Whether a layer that normalizes or rescales inputs has been built in this file.
+        self._normalizing_layer_seen = False
 
     # --- name resolution -------------------------------------------------------------
 
@@ -132,7 +168,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         key = id(block)
         found = self._step_events.get(key)
         if found is None:
-            found = self._step_events[key] = steps.events(block, self.qualified_name)
+            found = self._step_events[key] = steps.events(block, self, self._step_events)
         return found
 
     # --- values ----------------------------------------------------------------------
@@ -168,6 +204,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self._subscript_value(expr)
         if isinstance(expr, cst.IfExp):
             return v.join(self.value(expr.body), self.value(expr.orelse))
+        if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
+            return Value(elements=tuple(self.value(e.value) for e in expr.elements))
         return UNKNOWN
 
     def _binary(self, expr: cst.BinaryOperation) -> Value:
@@ -183,15 +221,23 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return v.divide(left, right)
         if isinstance(op, cst.Power):
             return v.power(left, right)
+        if isinstance(op, cst.FloorDivide):
+            return v.floor_divide(left, right)
         return UNKNOWN
 
     def _name_value(self, expr: cst.Name) -> Value:
         binding = self.scopes.lookup(expr.value)
         if isinstance(binding, ValueBinding):
-            return binding.value  # type: ignore[return-value]
+            value: Value = binding.value  # type: ignore[assignment]
+            if value.const is None and value.lo is None and _EPS_NAME.search(expr.value):
+                return v.eps_like()  # a parameter or variable named `eps` whose value we cannot see
+            return value
         if isinstance(binding, ImportBinding):
             number = _NAMED_CONSTANTS.get(binding.qualified_name)
-            return v.constant(number) if number is not None else UNKNOWN
+            if number is not None:
+                return v.constant(number)
+        if binding is None and _EPS_NAME.search(expr.value):
+            return v.eps_like()
         return UNKNOWN
 
     def _attribute_value(self, expr: cst.Attribute) -> Value:
@@ -202,8 +248,17 @@ class SemanticModel(cst.BatchableCSTVisitor):
         attr = expr.attr.value
         if attr in ("shape", "ndim"):
             return Value(lo=0.0, tags=frozenset({"size"}))
+        if attr == "values":
+            # `x.max(dim).values`: the reduction's values keep its facts.
+            base = self.value(expr.value)
+            if base.tags & {"reduce-max", "reduce-min"}:
+                return base
         if isinstance(expr.value, cst.Name) and self._is_parsed_args(expr.value):
-            return self.argparse_defaults.get(attr, UNKNOWN)
+            found = self.argparse_defaults.get(attr)
+            if found is not None:
+                return found
+        if _EPS_NAME.search(attr):
+            return v.eps_like()  # `self.eps`, `config.layer_norm_eps`, `torch.finfo(dtype).eps`
         return UNKNOWN
 
     def _is_parsed_args(self, name: cst.Name) -> bool:
@@ -218,13 +273,24 @@ class SemanticModel(cst.BatchableCSTVisitor):
             index = expr.slice[0].slice
             key = string_value(index.value) if isinstance(index, cst.Index) else None
             return self._dict_entries.get((id(base), key), UNKNOWN) if key else UNKNOWN
+        if base.elements is not None and len(expr.slice) == 1:
+            index = expr.slice[0].slice
+            position = self.value(index.value).const if isinstance(index, cst.Index) else None
+            if position is not None and float(position).is_integer() and -len(base.elements) <= position < len(base.elements):
+                return base.elements[int(position)]
+            return UNKNOWN
+        if base.item is not None:
+            return base.item  # `dataset[i]`: one sample
         # Indexing keeps element facts (a slice of probabilities is probabilities).
-        return replace(base, tags=base.tags - {"parsed-args"})
+        return replace(base, tags=base.tags - {"parsed-args"}, result=None)
 
     def _call_value(self, call: cst.Call) -> Value:
         op = self.operation(call)
         if op is not None:
-            return self._operation_value(op, call)
+            result = self._operation_value(op, call)
+            if isinstance(call.func, cst.Name) and (self.qualified_name(call.func) or "").startswith("builtins."):
+                result = result.tagged("python")  # `len(x)`, `sum(xs)`: Python numbers, which raise instead of NaN
+            return result
         func = call.func
         qualified = self.qualified_name(func)
         if qualified is not None:
@@ -235,12 +301,20 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 return self.value(func.value)
             if method in ("size", "numel", "dim", "nelement"):
                 return Value(lo=0.0, tags=frozenset({"size"}))
+            if method == "count_nonzero":
+                return v.nonnegative(v.COUNT, "`count_nonzero` is 0 when nothing is selected", "count")
             if method in ("parse_args", "parse_known_args"):
                 return Value(tags=frozenset({"parsed-args"}))
-            if self._is_model(func.value):
-                return self._model_output()
+            receiver = self.value(func.value)
+            if "pil-image" in receiver.tags and method in names.IMAGE_PLUMBING_METHODS:
+                return receiver  # `Image.open(p).convert("RGB")` keeps 0-255 pixels
+            if "model" in receiver.tags:
+                return self._model_output() if method in ("forward", "predict", "predict_on_batch", "__call__") else UNKNOWN
             return UNKNOWN
-        if isinstance(func, cst.Name) and self._is_model(func):
+        callee = self.value(func)
+        if callee.result is not None:
+            return callee.result  # calling a transform pipeline
+        if "model" in callee.tags:
             return self._model_output()
         return UNKNOWN
 
@@ -256,16 +330,102 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self.value(first) if first is not None else v.constant(0)
         if qualified in names.VALUE_PRESERVING_FUNCTIONS and first is not None:
             return self.value(first)
+        data = self._data_call_value(qualified, call, first)
+        if data is not None:
+            return data
         if qualified.startswith("<local>."):
             binding = self.scopes.lookup(qualified[len("<local>."):])
             if isinstance(binding, DefinitionBinding) and id(binding.node) in self._model_classes:
-                return Value(tags=frozenset({"model"}))
+                normalizing = id(binding.node) in self._normalizing_classes
+                return Value(tags=frozenset({"model", "normalizes-input"} if normalizing else {"model"}))
             return UNKNOWN
         if qualified in _MODEL_CONSTRUCTORS or (
             qualified.startswith(_MODEL_MODULE_PREFIXES) and qualified.rsplit(".", 1)[-1][:1].isupper()
         ):
-            return Value(tags=frozenset({"model"}))
+            return Value(tags=frozenset({"model", "normalizes-input"} if self._builds_normalizing_model(qualified, call)
+                                        else {"model"}))
+        role = names.object_role(qualified)  # "optimizer", "grad-scaler", "lr-scheduler", "gradient-tape"
+        if role is not None:
+            return Value(tags=frozenset({role}))
         return UNKNOWN
+
+    # --- data sources and preprocessing (input magnitudes) ---------------------------
+
+    def _data_call_value(self, qualified: str, call: cst.Call, first: Optional[cst.BaseExpression]) -> Optional[Value]:
+        """Facts about data arrays, datasets and transforms produced by a named call, or None."""
+        if qualified in names.RANDOM_CONSTRUCTORS:
+            spread = argument_value(call, names.RANDOM_SCALE_KEYWORDS)
+            scale = self.value(spread).const if spread is not None else 1.0
+            return v.data(abs(scale), call, v.RANDOM) if scale is not None else UNKNOWN
+        if qualified.endswith(".load_data") and qualified[: -len(".load_data")] in names.IMAGE_DATASETS:
+            pixels = v.data(255.0, call, v.RAW_PIXELS)
+            split = Value(elements=(pixels, UNKNOWN))
+            return Value(elements=(split, split))
+        if qualified in names.IMAGE_READERS:
+            pixels = v.data(255.0, call, v.RAW_PIXELS)
+            return pixels.tagged("pil-image") if qualified == "PIL.Image.open" else pixels
+        if qualified in names.IMAGE_PLUMBING and first is not None:
+            return self.value(first)
+        if qualified in names.RAW_TENSOR_TRANSFORMS:
+            return Value(result=v.data(255.0, call, v.RAW_PIXELS), tags=frozenset({"transform"}))
+        if qualified in names.COMPOSE and first is not None:
+            return self._composed_transform(first)
+        if qualified in names.DATA_LOADERS or qualified in names.PROGRESS_WRAPPERS:
+            source = self.value(first) if first is not None else UNKNOWN
+            return Value(item=source.item) if source.item is not None else UNKNOWN
+        if qualified == "builtins.enumerate" and first is not None:
+            source = self.value(first)
+            return Value(item=Value(elements=(UNKNOWN, source.item))) if source.item is not None else UNKNOWN
+        if qualified == "builtins.next" and first is not None:
+            source = self.value(first)
+            return source.item if source.item is not None else UNKNOWN
+        transform = argument_value(call, ("transform",))
+        if transform is not None:
+            # `ImageFolder(root, transform=t)`: samples are (t(image), label).
+            produced = self.value(transform).result
+            return Value(item=Value(elements=(produced, UNKNOWN))) if produced is not None else UNKNOWN
+        return None
+
+    def _composed_transform(self, steps_expr: cst.BaseExpression) -> Value:
+        """`Compose([...])`: raw pixels when a uint8-tensor step is not followed by any scaling step."""
+        if not isinstance(steps_expr, (cst.List, cst.Tuple)):
+            return UNKNOWN
+        produced: Optional[Value] = None
+        for element in steps_expr.elements:
+            step = element.value
+            if not isinstance(step, cst.Call):
+                return UNKNOWN
+            qualified = self.qualified_name(step.func)
+            if qualified in names.RAW_TENSOR_TRANSFORMS:
+                produced = self.value(step).result
+            elif qualified is None or not qualified.startswith(names.TRANSFORM_MODULES):
+                return UNKNOWN  # a step we cannot read may scale
+            elif qualified in names.SCALING_TRANSFORMS:
+                scale = argument_value(step, ("scale",))
+                if qualified.endswith(".ToDtype") and (scale is None or (isinstance(scale, cst.Name) and scale.value == "False")):
+                    continue  # `ToDtype(torch.float32)` converts without scaling
+                produced = None
+        return Value(result=produced, tags=frozenset({"transform"})) if produced is not None else UNKNOWN
+
+    def _builds_normalizing_model(self, qualified: str, call: cst.Call) -> bool:
+        """Whether a model built from framework layers normalizes or rescales its input."""
+        leaf = qualified.rsplit(".", 1)[-1]
+        if leaf == "Model":
+            return self._normalizing_layer_seen  # functional API: layers were built before the model
+        layers: List[cst.BaseExpression] = []
+        for arg in call.args:
+            if isinstance(arg.value, (cst.List, cst.Tuple)):
+                layers.extend(element.value for element in arg.value.elements)
+            else:
+                layers.append(arg.value)
+        return any(self._is_normalizing_layer(layer) for layer in layers)
+
+    def _is_normalizing_layer(self, expr: cst.BaseExpression) -> bool:
+        if not isinstance(expr, cst.Call):
+            return False
+        qualified = self.qualified_name(expr.func)
+        leaf = qualified.rsplit(".", 1)[-1] if qualified else (expr.func.attr.value if isinstance(expr.func, cst.Attribute) else "")
+        return any(word in leaf for word in names.NORMALIZING_LAYER_WORDS)
 
     def _is_model(self, expr: cst.BaseExpression) -> bool:
         return "model" in self.value(expr).tags
@@ -285,12 +445,15 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return Value(lo=0.0, tags=frozenset({"softplus"}))
         if op in ("log_softmax", "logsigmoid"):
             return Value(hi=0.0, tags=frozenset({op}))
-        if op in ("std", "var", "norm"):
+        if op in ("std", "var"):
             return v.nonnegative(v.REDUCTION, f"`{op}` is 0 when all values are equal", op)
+        if op == "norm":
+            return v.nonnegative(v.REDUCTION, "`norm` is 0 for an all-zero vector", op)
         if op in ("abs", "square", "relu"):
             if operand.positive:
                 return Value(lo=operand.lo if op == "relu" else 0.0, tags=frozenset({op}))
-            return v.nonnegative(v.NONNEGATIVE, f"`{op}` is 0 where its input is 0", op)
+            reason = "`relu` is 0 for every input <= 0" if op == "relu" else f"`{op}` is 0 where its input is 0"
+            return v.nonnegative(v.NONNEGATIVE, reason, op)
         if op == "len":
             return v.nonnegative(v.COUNT, "`len(...)` is 0 for an empty collection", "count")
         if op == "sqrt":
@@ -301,12 +464,21 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op == "sum":
             if operand.positive:
                 return Value(lo=operand.lo, tags=frozenset({"sum"}))
+            if operand.tags & {"exp", "softmax"}:
+                # Softmax rows sum to 1; a sum of `exp` is 0 only if every term underflows (the
+                # hand-written-softmax rule's concern, not a zero to guard here).
+                return Value(lo=0.0, tags=frozenset({"sum"}))
             return Value(lo=operand.lo if operand.lo is not None and operand.lo >= 0 else None,
-                         zero=v.Zero(v.SUM, "a `sum` can be 0 (all terms 0, or nothing selected)"), tags=frozenset({"sum"}))
+                         zero=v.Zero(v.SUM, "a `sum` is 0 when all its terms are 0, as for an empty mask"),
+                         tags=frozenset({"sum"}))
         if op == "mean":
             return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
                          tags=operand.tags & {"probability"})
         if op in ("max", "min"):
+            other = argument_value(call, ("other",), 0 if self.is_method_call(call) else 1)
+            other_value = self.value(other) if other is not None else UNKNOWN
+            if op == "max" and other_value.positive and not (other_value.const is not None and float(other_value.const).is_integer()):
+                return self._maximum(call)  # `torch.max(x, eps)`: elementwise, a floor
             return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
                          tags=(operand.tags & {"probability"}) | {f"reduce-{op}"})
         if op == "clamp":
@@ -314,9 +486,16 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op == "maximum":
             return self._maximum(call)
         if op == "where":
-            branches = [argument_value(call, ("input", "x"), 1), argument_value(call, ("other", "y"), 2)]
+            branches = [argument_value(call, ("input", "x", "x1"), 1), argument_value(call, ("other", "y", "x2"), 2)]
             if all(b is not None for b in branches):
-                return v.join(self.value(branches[0]), self.value(branches[1]))  # type: ignore[arg-type]
+                joined = v.join(self.value(branches[0]), self.value(branches[1]))  # type: ignore[arg-type]
+                condition = argument_value(call, ("condition", "cond"), 0)
+                if joined.zero is not None and condition is not None:
+                    tested = {expression_key(part) for part in _key_parts(condition)}
+                    if any(expression_key(b) in tested for b in branches):  # type: ignore[arg-type]
+                        # `where(d == 0, 1, d)`: the author replaced the zeros.
+                        return replace(joined, zero=None, guarded=True)
+                return joined
             return UNKNOWN
         if op == "pow":
             exponent = argument_value(call, ("exponent", "y", "x2"), 0 if self.is_method_call(call) else 1)
@@ -326,6 +505,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return v.divide(operand, self.value(divisor)) if divisor is not None else UNKNOWN
         if op == "normalize":
             return Value(lo=-1.0, hi=1.0)
+        if op == "cosine_similarity":
+            return Value(lo=-1.0, hi=1.0, tags=frozenset({"cosine"}))
+        if op == "logsumexp":
+            return Value(tags=frozenset({"logsumexp"}))
         return UNKNOWN
 
     def _clamped(self, call: cst.Call, operand: Value) -> Value:
@@ -408,9 +591,12 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if self._subclasses_model(node):
             self._model_classes.add(id(node))
         self.scopes.push("class", node)
+        self._class_stack.append(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.scopes.pop()
+        if self._class_stack:
+            self._class_stack.pop()
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
         self.scopes.push("comprehension", node)
@@ -437,10 +623,11 @@ class SemanticModel(cst.BatchableCSTVisitor):
         self.scopes.pop()
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind_target(node.target, UNKNOWN)
+        self._bind_target(node.target, self.value(node.iter).item or UNKNOWN)
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind_target(node.target, UNKNOWN)
+        # `for images, labels in loader`: the loader's samples, when the model knows them.
+        self._bind_target(node.target, self.value(node.iter).item or UNKNOWN)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
@@ -456,6 +643,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
             value = self._config_dict(original_node.value)
         for target in original_node.targets:
             self._bind_target(target.target, value, original_node.value)
+            if isinstance(target.target, cst.Subscript):
+                self._masked_assignment(target.target, value)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         if original_node.value is not None:
@@ -475,16 +664,121 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_argument":
             self._record_argparse(node)
+        if self._is_normalizing_layer(node):
+            self._normalizing_layer_seen = True
+            self._normalizing_classes.update(id(cls) for cls in self._class_stack)
+        if self.operation(node) == "where":
+            condition = argument_value(node, ("condition", "cond"), 0)
+            if condition is not None:
+                self._record_condition(condition)
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add" and isinstance(node.func.value, cst.Name):
+            # `model.add(layers.Rescaling(1 / 255))` on a Sequential model built empty.
+            model = self.value(node.func.value)
+            layer = argument_value(node, ("layer",), 0)
+            if "model" in model.tags and layer is not None and self._is_normalizing_layer(layer):
+                self._rebind(node.func.value.value, model.tagged("normalizes-input"))
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.Divide):
+            self._normalizing_classes.update(id(cls) for cls in self._class_stack)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._record_condition(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._record_condition(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._record_condition(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._record_condition(node.test)
+
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._record_condition(node.test)
+
+    def leave_Expr(self, original_node: cst.Expr) -> None:
+        """In-place methods as statements: `d.clamp_(min=eps)` guards `d`; others forget its facts."""
+        call = original_node.value
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)):
+            return
+        method = call.func.attr.value
+        if not method.endswith("_") or method.endswith("__"):
+            return
+        name = call.func.value.value
+        binding = self.scopes.lookup(name)
+        if not isinstance(binding, ValueBinding) or "model" in binding.value.tags:  # type: ignore[union-attr]
+            return
+        current: Value = binding.value  # type: ignore[assignment]
+        other = argument_value(call, ("other", "min", "value"), 0)
+        if method in ("clamp_", "clamp_min_", "clip_"):
+            updated = self._clamped(call, current)
+        elif method in _IN_PLACE_GUARDS and other is not None:
+            operation = {"add_": v.add, "sub_": v.subtract, "mul_": v.multiply, "div_": v.divide}.get(method)
+            updated = operation(current, self.value(other)) if operation else UNKNOWN
+        elif method == "masked_fill_":
+            fill = argument_value(call, ("value",), 1)
+            fill_value = self.value(fill) if fill is not None else UNKNOWN
+            updated = replace(current, zero=None, guarded=True) if fill_value.positive else UNKNOWN
+        else:
+            updated = UNKNOWN
+        self._rebind(name, updated)
+
+    # --- conditions: what the code tested before using a value -----------------------
+
+    def _record_condition(self, test: cst.BaseExpression) -> None:
+        key = id(self.scopes.current.node) if self.scopes.current.node is not None else 0
+        self._checked.setdefault(key, set()).update(expression_key(part) for part in _key_parts(test))
+
+    def is_checked(self, expr: cst.BaseExpression) -> bool:
+        """Whether a condition seen so far in an enclosing scope (`if`, `while`, `assert`, a
+        ternary, a `where`) tested this expression, or the expression a name was assigned from.
+        `if mask.sum() > 0: loss = total / mask.sum()` is a guarded division."""
+        keys = {expression_key(expr)}
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not self.is_module_reference(expr.func.value):
+            keys.add(expression_key(expr.func))  # `mask.sum` tested, `mask.sum(dim=1)` used
+        if isinstance(expr, cst.Name):
+            binding = self.scopes.lookup(expr.value)
+            if isinstance(binding, ValueBinding) and binding.node is not None:
+                keys.add(expression_key(binding.node))
+        for scope in self.scopes.scopes:
+            checked = self._checked.get(id(scope.node) if scope.node is not None else 0)
+            if checked and not keys.isdisjoint(checked):
+                return True
+        return False
 
     # --- helpers for the walk --------------------------------------------------------
 
     def _bind_target(self, target: cst.BaseExpression, value: Value, node: Optional[cst.BaseExpression] = None) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)) and value.elements is not None:
+            items = target.elements
+            if len(items) == len(value.elements) and not any(isinstance(item, cst.StarredElement) for item in items):
+                # `(x_train, y_train), (x_test, y_test) = mnist.load_data()`
+                for item, element in zip(items, value.elements):
+                    self._bind_target(item.value, element)
+                return
         for name, whole in _assign_targets(target):
             existing = self.scopes.current.bindings.get(name)
             # `try: import x / except ImportError: x = None` keeps the import's meaning.
             if isinstance(existing, ImportBinding) and isinstance(node, cst.Name) and node.value == "None":
                 continue
             self.scopes.bind(name, ValueBinding(node if whole else None, value if whole else UNKNOWN))
+
+    def _rebind(self, name: str, value: Value) -> None:
+        """Update what `name` holds after an in-place change, keeping where it was assigned."""
+        binding = self.scopes.lookup(name)
+        node = binding.node if isinstance(binding, ValueBinding) else None
+        self.scopes.bind(name, ValueBinding(node, value))  # type: ignore[arg-type]
+
+    def _masked_assignment(self, target: cst.Subscript, value: Value) -> None:
+        """`std[std == 0] = 1.0` replaces the zeros of `std`: it is guarded from here on."""
+        if not isinstance(target.value, cst.Name) or not value.positive:
+            return
+        if not any(isinstance(part, cst.Comparison) for element in target.slice for part in _walk(element)):
+            return
+        binding = self.scopes.lookup(target.value.value)
+        if isinstance(binding, ValueBinding):
+            self._rebind(target.value.value, replace(binding.value, zero=None, guarded=True))  # type: ignore[arg-type]
 
     def _parameter_defaults(self, params: cst.Parameters) -> Dict[str, Value]:
         defaults = {}

@@ -5,24 +5,42 @@ the model cannot read has no bounds and no evidence of reaching zero, and rules
 stay silent on it. Facts come from the operation that produced a value
 (softmax lies in [0, 1] and can round to 0; `x.clamp(min=1e-6)` is at least
 1e-6) and flow through local assignments, which the semantic model records.
+
+Besides bounds and zero evidence a value may carry:
+- `magnitude`: the typical size of a data array's elements (raw pixels: 255,
+  `torch.randn(...)`: 1), scaled by arithmetic with constants and lost by any
+  other operation, so "any normalization on the path" makes it unknown;
+- `elements`, `item`, `result`: what unpacking or `x[0]`, iterating, and calling
+  the value give (a `load_data()` tuple, a dataset or loader, a transform).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Optional, Tuple
 
 # Kinds of evidence that a value can be exactly zero; rules pick the kinds they act on.
-UNDERFLOW = "underflow"  # softmax / sigmoid / exp outputs that round to 0
+UNDERFLOW = "underflow"  # softmax / sigmoid outputs that round to 0
 REDUCTION = "reduction"  # std, var, norm, max - min: 0 for constant or all-zero input
-COUNT = "count"  # len(...), a sum of a mask: 0 when empty
+COUNT = "count"  # len(...), count_nonzero: 0 when empty
 SUM = "sum"  # a sum of terms that can all be 0 or cancel
 NONNEGATIVE = "nonnegative"  # abs, square, relu: 0 wherever the input is 0
 DIFFERENCE = "difference"  # 1 - p for a probability p
 CLAMPED_AT_ZERO = "clamped-at-zero"  # clamp(min=0) keeps 0 in range
 MODEL_OUTPUT = "model-output"  # raw output of a network: any sign, any size
 LITERAL = "literal"  # the constant 0 itself
+
+# Tags: roles of a value that rules and the model read.
+PROBABILITY = "probability"  # an output of softmax or sigmoid (or a slice, mean or product of them)
+EPS = "eps"  # a small positive guard constant whose value the source does not show (`eps`, `self.eps`)
+RAW_PIXELS = "raw-pixels"  # image data in its stored 0-255 range
+RANDOM = "random"  # a random array (`torch.randn(...)`), possibly scaled
+# Tags that name the producing operation and must not survive arithmetic on the value.
+_PRODUCER_TAGS = frozenset({PROBABILITY})
+
+# A positive lower bound for guards whose exact value the source does not show.
+TINY = 1e-300
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,12 @@ class Value:
     zero: Optional[Zero] = None  # evidence that the value can be exactly 0
     guarded: bool = False  # built with an explicit guard: clamp, maximum, + eps
     tags: FrozenSet[str] = field(default_factory=frozenset)  # producing ops and roles
+    magnitude: Optional[float] = None  # typical |element| of a data array (raw pixels: 255)
+    elements: Optional[Tuple["Value", ...]] = None  # items of a tuple, for unpacking and `t[0]`
+    item: Optional["Value"] = None  # what iterating gives (a dataset's or a loader's samples)
+    result: Optional["Value"] = None  # what calling gives (a transform pipeline's output)
+    # The node that produced the data facts (magnitude), for messages; not part of equality.
+    origin: Optional[object] = field(default=None, compare=False, hash=False)
 
     @property
     def positive(self) -> bool:
@@ -64,11 +88,21 @@ def constant(number: float) -> Value:
 
 
 def probability(op: str) -> Value:
-    return Value(lo=0.0, hi=1.0, zero=Zero(UNDERFLOW, f"`{op}` output underflows to 0"), tags=frozenset({op, "probability"}))
+    return Value(lo=0.0, hi=1.0, zero=Zero(UNDERFLOW, f"a `{op}` output underflows to 0"), tags=frozenset({op, PROBABILITY}))
 
 
 def nonnegative(kind: str, reason: str, *tags: str) -> Value:
     return Value(lo=0.0, zero=Zero(kind, reason), tags=frozenset(tags))
+
+
+def eps_like() -> Value:
+    """A guard constant named like an epsilon whose value is not visible (a parameter, `self.eps`)."""
+    return Value(lo=TINY, tags=frozenset({EPS}))
+
+
+def data(magnitude: float, origin: object, *tags: str) -> Value:
+    """A data array whose elements are typically about `magnitude` in size."""
+    return Value(magnitude=magnitude, origin=origin, tags=frozenset(tags))
 
 
 def join(a: Value, b: Value) -> Value:
@@ -77,23 +111,48 @@ def join(a: Value, b: Value) -> Value:
         return a
     lo = min(a.lo, b.lo) if a.lo is not None and b.lo is not None else None
     hi = max(a.hi, b.hi) if a.hi is not None and b.hi is not None else None
-    return Value(lo=lo, hi=hi, zero=a.zero or b.zero, guarded=a.guarded and b.guarded, tags=a.tags & b.tags)
+    magnitude = max(a.magnitude, b.magnitude) if a.magnitude is not None and b.magnitude is not None else None
+    return Value(lo=lo, hi=hi, zero=a.zero or b.zero, guarded=a.guarded and b.guarded, tags=a.tags & b.tags,
+                 magnitude=magnitude, origin=a.origin or b.origin if magnitude is not None else None)
 
 
-def _safe(number: float) -> Optional[float]:
-    return number if isinstance(number, (int, float)) and not math.isnan(number) else None
+def _safe(number: Optional[float]) -> Optional[float]:
+    if number is None or not isinstance(number, (int, float)) or math.isnan(number):
+        return None
+    return number
+
+
+def _magnitude_with(x: Value, c: float, scale: bool) -> Optional[float]:
+    """`x * c` (scale) or `x + c` (shift) applied to a data magnitude."""
+    if x.magnitude is None:
+        return None
+    return _safe(x.magnitude * abs(c)) if scale else _safe(x.magnitude + abs(c))
+
+
+def _data_facts(x: Value, magnitude: Optional[float]) -> dict:
+    return {"magnitude": magnitude, "origin": x.origin if magnitude is not None else None}
 
 
 def add(a: Value, b: Value) -> Value:
     if a.const is not None and b.const is not None:
         return constant(a.const + b.const)
     for x, c in ((a, b), (b, a)):
-        # x + c with c > 0: the usual epsilon guard. Bounded away from 0 unless x may be negative.
-        if c.const is not None and c.const > 0 and (x.lo is None or x.lo >= 0):
-            lo = x.lo + c.const if x.lo is not None else c.const
-            return Value(lo=lo, guarded=True, tags=x.tags - {"probability"})
         if c.const == 0:
             return x
+    for x, c in ((a, b), (b, a)):
+        # x + c with c > 0 (a constant or an `eps`): the usual guard. Bounded away from 0
+        # unless x is known to go negative.
+        if (c.positive and c.const is not None) or EPS in c.tags:
+            if x.lo is None or x.lo >= 0:
+                lo = x.lo + c.lo if x.lo is not None else c.lo
+                hi = x.hi + c.hi if x.hi is not None and c.hi is not None else None
+                magnitude = _magnitude_with(x, c.const, scale=False) if c.const is not None else None
+                return Value(lo=lo, hi=hi, guarded=True, tags=x.tags - _PRODUCER_TAGS, **_data_facts(x, magnitude))
+    for x, c in ((a, b), (b, a)):
+        if c.const is not None:
+            lo = _safe(x.lo + c.const) if x.lo is not None else None
+            hi = _safe(x.hi + c.const) if x.hi is not None else None
+            return Value(lo=lo, hi=hi, tags=x.tags - _PRODUCER_TAGS, **_data_facts(x, _magnitude_with(x, c.const, scale=False)))
     if a.lo is not None and b.lo is not None:
         lo = a.lo + b.lo
         zero = a.zero if (a.zero and b.zero and lo <= 0) else None
@@ -107,12 +166,27 @@ def subtract(a: Value, b: Value) -> Value:
     if b.const == 0:
         return a
     # c - p where p <= c: `1 - p` for a probability is in [0, 1] and 0 where p rounds to 1.
-    if a.const is not None and b.hi is not None and a.const >= b.hi and b.zero is not None:
+    if a.const is not None and b.hi is not None:
+        lo = a.const - b.hi
         hi = a.const - b.lo if b.lo is not None else None
-        reason = "`1 - p` is 0 where a probability p rounds to 1" if "probability" in b.tags else "the difference can be 0"
-        return Value(lo=a.const - b.hi, hi=hi, zero=Zero(DIFFERENCE, reason), tags=frozenset({"one-minus"}))
+        if lo > 0:
+            return Value(lo=lo, hi=hi, guarded=b.guarded)
+        if PROBABILITY in b.tags and a.const == 1:
+            reason = "`1 - p` is 0 where the probability p rounds to 1"
+        elif lo == 0:
+            reason = f"`{a.const:g} - x` is 0 where x reaches its upper bound {b.hi:g}"
+        else:
+            reason = f"`{a.const:g} - x` is 0 or negative where x reaches {a.const:g}"
+        return Value(lo=lo, hi=hi, zero=Zero(DIFFERENCE, reason), tags=frozenset({"one-minus"}))
+    if b.const is not None:
+        lo = _safe(a.lo - b.const) if a.lo is not None else None
+        hi = _safe(a.hi - b.const) if a.hi is not None else None
+        return Value(lo=lo, hi=hi, tags=a.tags - _PRODUCER_TAGS, **_data_facts(a, _magnitude_with(a, b.const, scale=False)))
     if "reduce-max" in a.tags and "reduce-min" in b.tags:
         return nonnegative(REDUCTION, "`max - min` is 0 when all values are equal", "range")
+    if b.tags & {"reduce-max", "logsumexp"}:
+        # `x - x.max(...)` / `x - logsumexp(x)`: the shift that keeps `exp` from overflowing.
+        return Value(tags=frozenset({"max-shifted"}))
     return UNKNOWN
 
 
@@ -120,28 +194,42 @@ def multiply(a: Value, b: Value) -> Value:
     if a.const is not None and b.const is not None:
         return constant(a.const * b.const)
     for x, c in ((a, b), (b, a)):
-        if c.const is not None and c.const > 0:
-            lo = _safe(x.lo * c.const) if x.lo is not None else None
-            hi = _safe(x.hi * c.const) if x.hi is not None else None
-            return Value(lo=lo, hi=hi, zero=x.zero, guarded=x.guarded, tags=x.tags - {"probability"})
+        if c.const is None:
+            continue
+        if c.const == 0:
+            return constant(0)
+        bounds = (_safe(x.lo * c.const) if x.lo is not None else None, _safe(x.hi * c.const) if x.hi is not None else None)
+        lo, hi = bounds if c.const > 0 else bounds[::-1]
+        return Value(lo=lo, hi=hi, zero=x.zero, guarded=x.guarded, tags=x.tags - _PRODUCER_TAGS,
+                     **_data_facts(x, _magnitude_with(x, c.const, scale=True)))
     if a.lo is not None and b.lo is not None and a.lo >= 0 and b.lo >= 0:
         lo = a.lo * b.lo
         hi = a.hi * b.hi if a.hi is not None and b.hi is not None else None
         zero = a.zero or b.zero
-        tags = frozenset({"probability"}) if "probability" in a.tags and "probability" in b.tags else frozenset()
+        tags = frozenset({PROBABILITY}) if PROBABILITY in a.tags and PROBABILITY in b.tags else frozenset()
         return Value(lo=lo, hi=hi, zero=zero if lo <= 0 else None, tags=tags)
     return UNKNOWN
 
 
 def divide(a: Value, b: Value) -> Value:
-    if a.const is not None and b.const is not None and b.const != 0:
-        return constant(a.const / b.const)
-    if b.const is not None and b.const > 0:
-        lo = a.lo / b.const if a.lo is not None else None
-        hi = a.hi / b.const if a.hi is not None else None
-        return Value(lo=lo, hi=hi, zero=a.zero, guarded=a.guarded, tags=a.tags - {"probability"})
+    if a.const is not None and b.const is not None:
+        return constant(a.const / b.const) if b.const != 0 else UNKNOWN
+    if b.const is not None and b.const != 0:
+        bounds = (_safe(a.lo / b.const) if a.lo is not None else None, _safe(a.hi / b.const) if a.hi is not None else None)
+        lo, hi = bounds if b.const > 0 else bounds[::-1]
+        return Value(lo=lo, hi=hi, zero=a.zero, guarded=a.guarded, tags=a.tags - _PRODUCER_TAGS,
+                     **_data_facts(a, _magnitude_with(a, 1 / b.const, scale=True)))
     if a.positive and b.positive:
         return Value(lo=0.0)
+    return UNKNOWN
+
+
+def floor_divide(a: Value, b: Value) -> Value:
+    if a.const is not None and b.const is not None and b.const != 0:
+        try:
+            return constant(a.const // b.const)
+        except (OverflowError, ValueError):
+            return UNKNOWN
     return UNKNOWN
 
 
@@ -152,10 +240,16 @@ def power(base: Value, exponent: Value) -> Value:
         except (OverflowError, ZeroDivisionError):
             return UNKNOWN
         return constant(result) if isinstance(result, (int, float)) else UNKNOWN
-    if exponent.const is not None and float(exponent.const).is_integer() and exponent.const % 2 == 0 and exponent.const > 0:
+    e = exponent.const
+    if e is not None and float(e).is_integer() and e % 2 == 0 and e > 0:
         if base.positive:
             return Value(lo=0.0, tags=frozenset({"square"}))
         return nonnegative(NONNEGATIVE, "a square is 0 where its base is 0", "square")
+    if e is not None and e > 0 and base.lo is not None and base.lo >= 0:
+        # `var ** 0.5` is a square root: 0 stays 0, a positive floor stays positive.
+        lo = _safe(base.lo ** e)
+        return Value(lo=lo, zero=base.zero if not base.positive else None, guarded=base.guarded,
+                     tags=base.tags & {"std", "var", "norm", "range", "sum"})
     return UNKNOWN
 
 
@@ -164,4 +258,4 @@ def negate(a: Value) -> Value:
         return constant(-a.const)
     lo = -a.hi if a.hi is not None else None
     hi = -a.lo if a.lo is not None else None
-    return Value(lo=lo, hi=hi, zero=a.zero)
+    return Value(lo=lo, hi=hi, zero=a.zero, **_data_facts(a, a.magnitude))

@@ -1,0 +1,284 @@
+"""Helpers shared by the unstable-composition rules (NAN103-NAN114); this module defines no rule.
+
+`NumericsRule` adds what these rules ask the semantic model in the same way:
+where an expression came from (through local variables and value-preserving calls),
+which framework a call belongs to, whether the code runs under `torch.no_grad()`,
+and whether the argument of an `exp` is bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from nanlint import names
+from nanlint.rule import Rule
+from nanlint.semantic.calls import argument_value, positional_count
+from nanlint.semantic.scope import ValueBinding
+
+# Frameworks whose calls are never differentiated (no autograd).
+NON_DIFFERENTIABLE = frozenset({"numpy", "math", "scipy", "cupy", "builtins"})
+# Context managers / decorators that turn autograd off.
+_NO_GRAD = frozenset(
+    {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
+     "torch.autograd.grad_mode.inference_mode"}
+)
+_SET_GRAD_ENABLED = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled"})
+
+# exp(80) ~ 5.5e34 fits float32 (max ~3.4e38, exp overflows above ~88.7).
+EXP_SAFE_BOUND = 80.0
+_MAX_ORIGIN_STEPS = 6
+
+
+def float32(number: float) -> float:
+    """`number` rounded to the nearest float32 (what `1 - 1e-8` becomes in a float32 tensor)."""
+    try:
+        return struct.unpack("f", struct.pack("f", number))[0]
+    except OverflowError:
+        return math.copysign(math.inf, number)
+
+
+def strip_parens(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return expr.with_changes(lpar=(), rpar=()) if getattr(expr, "lpar", ()) else expr
+
+
+def source(expr: cst.CSTNode) -> str:
+    """The source text of a node, on one line (for messages)."""
+    text = cst.Module(body=[]).code_for_node(expr)
+    return " ".join(text.split())
+
+
+def names_in(expr: cst.CSTNode) -> Set[str]:
+    """Identifiers read in `expr` (not attribute names, not keyword names)."""
+    found: Set[str] = set()
+
+    class _Collector(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+    expr.visit(_Collector())
+    return found
+
+
+class NumericsRule(Rule):
+    """Base of the composition rules: origin tracking and autograd context. Has no code."""
+
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self._no_grad_depth = 0
+        self._no_grad_nodes: List[cst.CSTNode] = []
+
+    # --- autograd context ----------------------------------------------------------
+
+    def _turns_grad_off(self, expr: cst.BaseExpression) -> bool:
+        call = expr if isinstance(expr, cst.Call) else None
+        qualified = self.qualified_name(call.func if call is not None else expr)
+        if qualified in _NO_GRAD:
+            return True
+        if call is not None and qualified in _SET_GRAD_ENABLED:
+            flag = argument_value(call, ("mode",), 0)
+            return isinstance(flag, cst.Name) and flag.value == "False"
+        return False
+
+    def visit_With(self, node: cst.With) -> None:
+        if any(self._turns_grad_off(item.item) for item in node.items):
+            self._no_grad_nodes.append(node)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        if self._no_grad_nodes and self._no_grad_nodes[-1] is original_node:
+            self._no_grad_nodes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if any(self._turns_grad_off(decorator.decorator) for decorator in node.decorators):
+            self._no_grad_nodes.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        if self._no_grad_nodes and self._no_grad_nodes[-1] is original_node:
+            self._no_grad_nodes.pop()
+
+    @property
+    def in_no_grad(self) -> bool:
+        return bool(self._no_grad_nodes)
+
+    # --- frameworks ----------------------------------------------------------------
+
+    def framework(self, call: cst.Call) -> Optional[str]:
+        """"torch", "tensorflow", "jax", "numpy", "math", ... ; "tensor" for a method call; None if unknown."""
+        qualified = self.qualified_name(call.func)
+        if qualified is None:
+            return "tensor" if self.semantic.is_method_call(call) else None
+        if qualified.startswith(("jax.", "flax.")) or qualified == "jax":
+            return "jax"
+        if qualified.startswith("autograd."):
+            return "autograd"
+        return qualified.split(".", 1)[0]
+
+    def differentiable(self, call: cst.Call) -> bool:
+        """The call runs where autograd can reach it: a differentiable framework, not under no_grad."""
+        framework = self.framework(call)
+        return framework is not None and framework not in NON_DIFFERENTIABLE and not self.in_no_grad
+
+    def producing_framework(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The framework of the first known operation that produces `expr` (through variables)."""
+        for node in self._walk_origin(expr):
+            if isinstance(node, cst.Call) and self.operation(node) is not None:
+                framework = self.framework(node)
+                if framework is not None and framework != "builtins":
+                    return framework
+        return None
+
+    def _walk_origin(self, expr: cst.BaseExpression, depth: int = 0) -> Iterator[cst.BaseExpression]:
+        if depth > 3:
+            return
+        expr = self.origin(expr)
+        yield expr
+        if isinstance(expr, cst.BinaryOperation):
+            yield from self._walk_origin(expr.left, depth + 1)
+            yield from self._walk_origin(expr.right, depth + 1)
+        elif isinstance(expr, cst.UnaryOperation):
+            yield from self._walk_origin(expr.expression, depth + 1)
+        elif isinstance(expr, cst.Call) and self.operation(expr) is not None:
+            operand = self.semantic.operand(expr)
+            if operand is not None:
+                yield from self._walk_origin(operand, depth + 1)
+
+    # --- where values come from ----------------------------------------------------
+
+    def binding_node(self, name: cst.Name) -> Optional[cst.BaseExpression]:
+        binding = self.semantic.scopes.lookup(name.value)
+        if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
+            return binding.node
+        return None
+
+    def origin(self, expr: cst.BaseExpression) -> cst.BaseExpression:
+        """The expression that produced `expr`: follows `name = value` bindings and
+        value-preserving calls (`.float()`, `.detach()`, `.view(...)`, `stop_gradient(...)`)."""
+        seen: Set[str] = set()
+        for _ in range(_MAX_ORIGIN_STEPS):
+            if isinstance(expr, cst.Name):
+                if expr.value in seen:
+                    break
+                seen.add(expr.value)
+                bound = self.binding_node(expr)
+                if bound is None:
+                    break
+                expr = bound
+                continue
+            if isinstance(expr, cst.Call):
+                inner = self._preserved(expr)
+                if inner is None:
+                    break
+                expr = inner
+                continue
+            break
+        return expr
+
+    def _preserved(self, call: cst.Call) -> Optional[cst.BaseExpression]:
+        func = call.func
+        if isinstance(func, cst.Attribute) and not self.semantic.is_module_reference(func.value):
+            if func.attr.value in names.VALUE_PRESERVING_METHODS:
+                return func.value
+            return None
+        qualified = self.qualified_name(func)
+        if qualified in names.VALUE_PRESERVING_FUNCTIONS:
+            return argument_value(call, (), 0)
+        return None
+
+    def op_origin(self, expr: cst.BaseExpression, *operations: str) -> Optional[cst.Call]:
+        """The call that produced `expr` if it is one of `operations`."""
+        found = self.origin(expr)
+        if isinstance(found, cst.Call) and self.operation(found) in operations:
+            return found
+        return None
+
+    def single_operand(self, call: cst.Call) -> Optional[cst.BaseExpression]:
+        """The operand of a one-argument elementwise call (`torch.log(x)`, `x.log()`), else None.
+        `math.log(x, base)` or `torch.log(x, out=y)` are not read."""
+        if self.semantic.is_method_call(call):
+            return self.semantic.operand(call) if not call.args else None
+        if len(call.args) != 1 or call.args[0].star:
+            return None
+        keyword = call.args[0].keyword
+        if keyword is not None and keyword.value not in ("input", "x", "a", "tensor"):
+            return None
+        return call.args[0].value
+
+    # --- exp arguments -------------------------------------------------------------
+
+    def max_shifted(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """`x - x.max(...)` (or `x - logsumexp(x)`), possibly scaled: the stabilizing shift."""
+        if "max-shifted" in self.semantic.value(expr).tags:
+            return True
+        if depth > 3:
+            return False
+        found = self.origin(expr)
+        if found is not expr and "max-shifted" in self.semantic.value(found).tags:
+            return True
+        if isinstance(found, cst.BinaryOperation):
+            if isinstance(found.operator, cst.Multiply):
+                return self.max_shifted(found.left, depth + 1) or self.max_shifted(found.right, depth + 1)
+            if isinstance(found.operator, cst.Divide):
+                return self.max_shifted(found.left, depth + 1)
+        return False
+
+    def exp_bounded_above(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """`exp(expr)` cannot overflow float32: a bound <= 80, a max shift, a negated
+        non-negative value, a clamp; scaling by a (positive) factor keeps the bound's sign."""
+        value = self.semantic.value(expr)
+        if value.hi is not None and value.hi <= EXP_SAFE_BOUND:
+            return True
+        if self.max_shifted(expr):
+            return True
+        if depth > 3:
+            return False
+        found = self.origin(expr)
+        if found is not expr:
+            found_value = self.semantic.value(found)
+            if found_value.hi is not None and found_value.hi <= EXP_SAFE_BOUND:
+                return True
+        if isinstance(found, cst.BinaryOperation):
+            if isinstance(found.operator, cst.Multiply):
+                return any(self._nonpositive(side) for side in (found.left, found.right))
+            if isinstance(found.operator, cst.Divide):
+                return self._nonpositive(found.left)
+        return False
+
+    def _nonpositive(self, expr: cst.BaseExpression) -> bool:
+        value = self.semantic.value(expr)
+        return (value.hi is not None and value.hi <= 0) or self.max_shifted(expr)
+
+    def exp_bounded_both(self, expr: cst.BaseExpression) -> bool:
+        """`exp(expr)` neither overflows nor underflows to 0 in float32 (softmax-style sums)."""
+        if self.max_shifted(expr):
+            return True
+        value = self.semantic.value(self.origin(expr))
+        own = self.semantic.value(expr)
+        for candidate in (own, value):
+            if candidate.hi is not None and candidate.lo is not None and candidate.hi <= EXP_SAFE_BOUND and candidate.lo >= -EXP_SAFE_BOUND:
+                return True
+        return False
+
+    # --- small syntax helpers ------------------------------------------------------
+
+    def is_constant(self, expr: cst.BaseExpression, number: Optional[float] = None) -> bool:
+        const = self.semantic.constant(expr)
+        return const is not None and (number is None or const == number)
+
+    @staticmethod
+    def call_keywords_only(call: cst.Call, allowed: Tuple[str, ...]) -> bool:
+        return all(arg.keyword is None or arg.keyword.value in allowed for arg in call.args)
+
+    @staticmethod
+    def positional(call: cst.Call) -> int:
+        return positional_count(call)

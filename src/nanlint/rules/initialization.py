@@ -1,0 +1,488 @@
+"""Initialization rules: NAN504 uninitialized-empty, NAN505 large-init-scale."""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from nanlint import names
+from nanlint.rule import Invalid, Rule, Valid
+from nanlint.semantic.calls import argument_value, dotted_name, string_value
+from nanlint.semantic.precision import shortest, source
+
+# Methods of a tensor that read its values (arithmetic, reductions) rather than fill it.
+_READING_METHODS = frozenset(
+    {"add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "matmul", "mm", "bmm", "addcmul_", "addcdiv_",
+     "lerp_", "pow_", "sum", "mean", "prod", "cumsum", "max", "min", "exp", "exp_", "log", "log_", "sqrt", "abs",
+     "clamp", "clamp_", "tanh", "sigmoid", "relu", "softmax", "norm", "item", "tolist", "any", "all"}
+)
+# `self.<method>()` calls that show a class initializes its parameters in one place.
+_INIT_METHOD = re.compile(r"init|reset", re.IGNORECASE)
+# Trailing parts of a target that name the same tensor: `self.w.data`, `self.w[0]`.
+_SAME_TENSOR = frozenset({"data", "weight_orig"})
+
+
+def _tensor_name(expr: cst.BaseExpression) -> Optional[str]:
+    """`self.w` / `module.w.data` / `self.w[0]` / `w` -> "w"."""
+    while True:
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Attribute) and expr.attr.value in _SAME_TENSOR:
+            expr = expr.value
+        else:
+            break
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Name):
+        return expr.value
+    return None
+
+
+class _ScopedRule(Rule):
+    def scope_key(self) -> int:
+        scope = self.semantic.scopes.function_scope()
+        return id(scope.node) if scope is not None and scope.node is not None else 0
+
+    def owner_key(self) -> int:
+        for scope in reversed(self.semantic.scopes.scopes):
+            if scope.kind == "class":
+                return id(scope.node)
+        return 0
+
+
+class UninitializedEmpty(_ScopedRule):
+    """
+    ## What it does
+    Flags memory from `torch.empty`, `torch.empty_like`, `x.new_empty`, the legacy
+    `torch.Tensor(rows, cols)` constructors, or `np.empty`, that is read before
+    anything writes it:
+    - wrapped in `nn.Parameter(...)` (directly or through a local variable) when
+      nothing in the file initializes that parameter: no `nn.init.*_(...)`, no
+      in-place fill (`.normal_()`, `.uniform_()`, `.zero_()`, `.fill_()`, `.copy_()`,
+      slice assignment) of an attribute of that name, and no `reset_parameters`-style
+      method in the class that owns it;
+    - used in arithmetic (`+`, `*`, `@`, `x.sum()`, `torch.exp(x)`, `x += 1`) in the
+      same function before any fill, slice assignment, `out=` or call that could fill it.
+
+    ## Why is this bad?
+    `empty` returns whatever bytes were in the allocated memory. They can be NaN,
+    `inf` or 1e38, and they differ between runs and machines. A parameter that
+    starts with them makes the first forward pass NaN (or rarely, just sometimes);
+    arithmetic on them spreads the garbage silently.
+
+    ## Example
+    ```python
+    self.weight = nn.Parameter(torch.empty(out_features, in_features))
+    ```
+
+    Use instead:
+    ```python
+    self.weight = nn.Parameter(torch.empty(out_features, in_features))
+    nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+    ```
+
+    ## Known problems
+    Parameters initialized in another file (a base class's `_init_weights`, loading
+    a checkpoint) are not seen; a method whose name contains `init` or `reset`
+    called on `self` is taken to initialize everything. Parameters without a name
+    (items of an `nn.ParameterList`) are not checked.
+
+    ## References
+    - PyTorch docs: `torch.empty` ("uninitialized data"), `torch.nn.init`
+    - PyTorch source: `nn.Linear.reset_parameters`
+    """
+
+    code = "NAN504"
+    name = "uninitialized-empty"
+    message = "Uninitialized memory from `empty` is used before it is filled; it can hold NaN or huge values"
+    fix_title = "Initialize it first (`nn.init.kaiming_uniform_`, `.normal_()`, `.zero_()`), or use `torch.zeros`/`torch.randn`"
+    triggers = ("empty", "Tensor(")
+
+    VALID = [
+        Valid("import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n"
+              "        self.w = nn.Parameter(torch.empty(3, 4))\n        nn.init.xavier_uniform_(self.w)"),
+        Valid("import torch\nout = torch.empty(3)\nfor i in range(3):\n    out[i] = i\ny = out * 2"),
+        Valid("import torch\nout = torch.empty(3)\ntorch.add(a, b, out=out)\ny = out + 1"),
+    ]
+    INVALID = [
+        Invalid("import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n"
+                "        self.w = nn.Parameter(torch.empty(3, 4))", line=5, col=31),
+        Invalid("import torch\nacc = torch.empty(3)\nacc += x", line=3, col=1),
+        Invalid("import numpy as np\nbuf = np.empty((2, 2))\ntotal = buf.sum()", line=3, col=9),
+    ]
+
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self._pending: Dict[Tuple[int, str], cst.Call] = {}  # local name -> its allocation
+        self._targets: Dict[int, cst.BaseExpression] = {}  # id of an assigned value -> the target
+        self._parameters: List[Tuple[cst.Call, str, int]] = []  # (allocation, parameter name, owning class)
+        self._initialized: Set[str] = set()
+        self._initializing_classes: Set[int] = set()
+
+    # --- allocations -------------------------------------------------------------------
+
+    def _allocation(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
+        if not isinstance(expr, cst.Call):
+            return None
+        qualified = self.qualified_name(expr)
+        if qualified in names.UNINITIALIZED_CONSTRUCTORS:
+            return expr
+        if qualified in names.LEGACY_TENSOR_CONSTRUCTORS:
+            sizes = [a.value for a in expr.args if a.keyword is None]
+            if any(a.star or a.keyword is not None for a in expr.args) or not sizes:
+                return None
+            if any(isinstance(s, (cst.List, cst.Tuple, cst.ListComp, cst.SimpleString)) for s in sizes):
+                return None
+            if len(sizes) >= 2 or isinstance(sizes[0], cst.Integer):
+                return expr
+            return None
+        if (qualified is None and isinstance(expr.func, cst.Attribute)
+                and expr.func.attr.value in names.UNINITIALIZED_METHODS):
+            return expr
+        return None
+
+    def _pending_allocation(self, expr: cst.BaseExpression) -> Optional[cst.Call]:
+        direct = self._allocation(expr)
+        if direct is not None:
+            return direct
+        if isinstance(expr, cst.Name):
+            return self._pending.get((self.scope_key(), expr.value))
+        return None
+
+    def _consume(self, expr: cst.BaseExpression) -> None:
+        if isinstance(expr, cst.Name):
+            self._pending.pop((self.scope_key(), expr.value), None)
+
+    def _use(self, expr: cst.BaseExpression, where: cst.CSTNode) -> None:
+        """`expr` is read by arithmetic at `where`."""
+        allocation = self._pending_allocation(expr)
+        if allocation is None:
+            return
+        self._consume(expr)
+        what = self.qualified_name(allocation) or f".{allocation.func.attr.value}"  # type: ignore[union-attr]
+        self.report(
+            where,
+            f"`{source(expr) if isinstance(expr, cst.Name) else what}` holds uninitialized memory from "
+            f"`{what.replace('numpy.', 'np.')}` and is used in arithmetic before anything fills it: "
+            "it can contain NaN or huge values",
+        )
+
+    # --- the walk --------------------------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._targets[id(node.value)] = target.target
+            writes = isinstance(target.target, cst.Subscript) or (
+                isinstance(target.target, cst.Attribute) and target.target.attr.value in _SAME_TENSOR)
+            name = _tensor_name(target.target) if writes else None
+            if name is not None:
+                self._initialized.add(name)  # `self.w.data = ...`, `w[...] = ...`
+                if isinstance(target.target, cst.Subscript):
+                    self._consume(target.target.value)
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        allocation = self._allocation(original_node.value)
+        for target in original_node.targets:
+            if isinstance(target.target, cst.Name):
+                key = (self.scope_key(), target.target.value)
+                if allocation is not None:
+                    self._pending[key] = allocation
+                else:
+                    self._pending.pop(key, None)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._use(node.target, node)
+        elif isinstance(node.target, cst.Subscript):
+            self._consume(node.target.value)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        for side in (node.left, node.right):
+            self._use(side, node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value in ("reset_parameters", "_reset_parameters") and self.owner_key():
+            self._initializing_classes.add(self.owner_key())
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        qualified = self.qualified_name(node)
+        # An nn.Parameter made from uninitialized memory: checked at the end of the file.
+        if qualified in names.PARAMETER_CONSTRUCTORS:
+            data = argument_value(node, ("data",), 0)
+            allocation = self._pending_allocation(data) if data is not None else None
+            if allocation is not None:
+                self._consume(data)  # type: ignore[arg-type]
+                target = self._targets.get(id(node))
+                name = _tensor_name(target) if target is not None else None
+                if name is not None:
+                    self._parameters.append((allocation, name, self.owner_key()))
+            return
+        if isinstance(func, cst.Attribute) and qualified is None:
+            method = func.attr.value
+            receiver = func.value
+            if method == "register_parameter":
+                label = string_value(argument_value(node, ("name",), 0))
+                value = argument_value(node, ("param",), 1)
+                if label and isinstance(value, cst.Call):
+                    self._targets[id(value)] = cst.Name(label)
+                return
+            if isinstance(receiver, cst.Name) and receiver.value == "self" and (
+                    _INIT_METHOD.search(method) or method == "apply"):
+                if self.owner_key():
+                    self._initializing_classes.add(self.owner_key())
+            if method in names.INITIALIZING_METHODS:
+                name = _tensor_name(receiver)
+                if name is not None:
+                    self._initialized.add(name)
+                self._consume(receiver)
+                return
+            if method in _READING_METHODS or self.operation(node) is not None:
+                self._use(receiver, node)
+                return
+        elif self.operation(node) is not None:
+            operand = self.semantic.operand(node)
+            if operand is not None:
+                self._use(operand, node)
+        # Anything else handed a pending allocation may fill it (`torch.add(a, b, out=x)`, `fill(x)`).
+        leaf = (qualified or "").rsplit(".", 1)[-1] or (func.attr.value if isinstance(func, cst.Attribute) else "")
+        initializer = leaf.endswith("_") or "init" in leaf.lower()
+        for arg in node.args:
+            if initializer and arg is node.args[0]:
+                name = _tensor_name(arg.value)
+                if name is not None:
+                    self._initialized.add(name)
+            self._consume(arg.value)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for allocation, name, owner in self._parameters:
+            if name in self._initialized or owner in self._initializing_classes:
+                continue
+            what = (self.qualified_name(allocation) or f".{allocation.func.attr.value}").replace("numpy.", "np.")  # type: ignore[union-attr]
+            self.report(
+                allocation,
+                f"Parameter `{name}` is made from uninitialized `{what}` memory and nothing in this file "
+                "initializes it (no `nn.init`, fill or `reset_parameters`): it can start with NaN or huge values",
+            )
+
+
+# --- NAN505 ------------------------------------------------------------------------------
+
+_WEIGHT_NAME = re.compile(r"^(weight|weights|kernel|w|W)(_|\d|$)|_(weight|weights|kernel|w|W)$")
+_NOT_A_WEIGHT = re.compile(r"bias|emb|token|pos|codebook|prompt|latent|query|queries|cls|mask|scale|gamma|beta|norm",
+                           re.IGNORECASE)
+_EMBEDDING_CLASSES = ("Embedding", "EmbeddingBag")
+
+
+class LargeInitScale(_ScopedRule):
+    """
+    ## What it does
+    Flags a weight initialized with a scale at or above a threshold (default 1.0):
+    `nn.init.normal_(w, std=...)` / `trunc_normal_` / `uniform_(w, a, b)`, the tensor
+    methods `w.normal_(mean, std)` / `w.uniform_(low, high)` (including their
+    default std of 1 and range [0, 1)), Keras `RandomNormal(stddev=...)` /
+    `TruncatedNormal` / `RandomUniform`, TF1 `tf.Variable(tf.random_normal([m, n]))`
+    (default stddev 1) and JAX/Flax `initializers.normal(stddev)`.
+
+    Only weights are checked: a tensor named `weight`, `kernel`, `W`, `w_q`, ...
+    that is not a bias, an embedding (`nn.Embedding` attributes, code under
+    `isinstance(module, nn.Embedding)`), a token, position, codebook or latent
+    table, whose standard-normal initialization is the norm; for TF variables, a
+    shape with two or more dimensions. Keras/JAX initializers passed as
+    `bias_initializer` or `embeddings_initializer` are not flagged.
+
+    ## Why is this bad?
+    A layer multiplies its input by the weights and sums over `fan_in` inputs, so
+    with standard deviation `s` each layer scales activations by about
+    `s * sqrt(fan_in)`: 22x per layer for `s = 1` and 512 inputs. A few layers
+    later activations overflow to `inf` (quickly in float16), softmax and `exp`
+    give NaN, and the first gradients are huge. Fan-in-scaled initializers (Glorot,
+    He) keep the scale near 1 per layer.
+
+    ## Example
+    ```python
+    nn.init.normal_(self.fc.weight, mean=0.0, std=1.0)
+    ```
+
+    Use instead:
+    ```python
+    nn.init.kaiming_normal_(self.fc.weight, nonlinearity="relu")
+    ```
+
+    ## Known problems
+    Which tensor is a weight is read from its name; a weight named like a bias or
+    an embedding is not flagged, and a large scale that a later line divides by
+    `sqrt(fan_in)` is still reported.
+
+    ## References
+    - Glorot and Bengio, "Understanding the difficulty of training deep feedforward neural networks" (2010)
+    - He et al., "Delving Deep into Rectifiers" (2015)
+    - PyTorch docs: `torch.nn.init`
+    """
+
+    code = "NAN505"
+    name = "large-init-scale"
+    message = "Weight initialized with a very large scale; activations grow each layer and overflow to inf/NaN"
+    fix_title = "Use a fan-in-scaled initializer (`kaiming_normal_`, `xavier_uniform_`, `GlorotUniform`) or a small std such as 0.02"
+    triggers = ("normal", "uniform", "Normal", "Uniform")
+    default_options = {"threshold": 1.0}
+
+    VALID = [
+        Valid("import torch.nn as nn\nnn.init.normal_(self.fc.weight, std=0.02)"),
+        Valid("import torch.nn as nn\nnn.init.normal_(self.tok_emb.weight, std=1.0)"),
+        Valid("import torch.nn as nn\nnn.init.normal_(self.fc.bias, std=1.0)"),
+        Valid("import torch.nn as nn\nnn.init.normal_(self.fc.weight, std=1.0)", options={"threshold": 2.0}),
+    ]
+    INVALID = [
+        Invalid("import torch.nn as nn\nnn.init.normal_(self.fc.weight, mean=0.0, std=1.0)", line=2, col=1),
+        Invalid("import torch.nn as nn\nself.fc.weight.data.uniform_(-2, 2)", line=2, col=1),
+        Invalid("import tensorflow as tf\nW = tf.Variable(tf.random_normal([784, 10]))", line=2, col=5),
+        Invalid("from tensorflow import keras\ninit = keras.initializers.RandomNormal(stddev=1.0)", line=2, col=8),
+    ]
+
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self._embedding_attributes: Set[str] = set()
+        self._embedding_blocks: Set[int] = set()
+        self._in_embedding_block = 0
+        self._excluded: Set[int] = set()  # initializers passed as bias/embedding initializers
+        self._targets: Dict[int, cst.BaseExpression] = {}
+
+    # --- context ---------------------------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._targets[id(node.value)] = target.target
+            if isinstance(node.value, cst.Call) and isinstance(target.target, cst.Attribute):
+                leaf = (self.qualified_name(node.value) or "").rsplit(".", 1)[-1]
+                if leaf in _EMBEDDING_CLASSES:
+                    self._embedding_attributes.add(target.target.attr.value)
+
+    def visit_If(self, node: cst.If) -> None:
+        for part in self._isinstance_classes(node.test):
+            if part.rsplit(".", 1)[-1] in _EMBEDDING_CLASSES:
+                self._embedding_blocks.add(id(node.body))
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if id(node) in self._embedding_blocks:
+            self._in_embedding_block += 1
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        if id(original_node) in self._embedding_blocks:
+            self._in_embedding_block -= 1
+
+    def _isinstance_classes(self, test: cst.BaseExpression) -> List[str]:
+        found: List[str] = []
+        stack: List[cst.CSTNode] = [test]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "isinstance":
+                classes = argument_value(node, (), 1)
+                items = [e.value for e in classes.elements] if isinstance(classes, (cst.Tuple, cst.List)) else [classes]
+                for item in items:
+                    if item is not None:
+                        found.append(self.qualified_name(item) or dotted_name(item) or "")
+            else:
+                stack.extend(node.children)
+        return found
+
+    # --- the check -------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for arg in node.args:
+            keyword = arg.keyword.value if arg.keyword is not None else ""
+            if re.search(r"bias|emb", keyword, re.IGNORECASE):
+                self._excluded.add(id(arg.value))
+        qualified = self.qualified_name(node)
+        spec = names.INITIALIZER_SCALES.get(qualified or "")
+        target: Optional[cst.BaseExpression] = None
+        if spec is not None and qualified.startswith("torch."):  # type: ignore[union-attr]
+            target = argument_value(node, ("tensor",), 0)
+            if target is None or not self._is_weight(target):
+                return
+        elif spec is not None:
+            if id(node) in self._excluded:
+                return
+        elif qualified is None and isinstance(node.func, cst.Attribute) and node.func.attr.value in names.INITIALIZER_SCALE_METHODS:
+            spec = names.INITIALIZER_SCALE_METHODS[node.func.attr.value]
+            target = node.func.value
+            if not self._is_weight(target):
+                return
+        elif qualified in names.TF_VARIABLES:
+            initial = argument_value(node, ("initial_value",), 0)
+            if not isinstance(initial, cst.Call):
+                return
+            spec = names.TF_RANDOM_INITIAL_VALUES.get(self.qualified_name(initial) or "")
+            if spec is None or not self._tf_weight(node, initial):
+                return
+            self._judge(initial, spec, report_at=node)
+            return
+        else:
+            return
+        self._judge(node, spec, report_at=node)
+
+    def _judge(self, call: cst.Call, spec, report_at: cst.CSTNode) -> None:  # type: ignore[no-untyped-def]
+        kind, keywords, positions, defaults = spec
+        values = []
+        for keyword, position, default in zip(keywords, positions, defaults):
+            expr = argument_value(call, (keyword,), position)
+            if expr is None:
+                values.append((default, True))
+                continue
+            value = self.semantic.constant(expr)
+            if value is None:
+                return
+            values.append((value, False))
+        scale = max(abs(value) for value, _ in values)
+        threshold = self.options["threshold"]
+        if scale < threshold:
+            return
+        default = all(is_default for _, is_default in values)
+        what = "std" if kind == "std" else "range"
+        shown = shortest(float(scale))
+        if kind == "range":
+            shown = "[" + ", ".join(shortest(float(v)) for v, _ in values) + "]" if len(values) == 2 else f"+-{shown}"
+        self.report(
+            report_at,
+            f"Weight initialized with {what} {shown}{' (the default)' if default else ''}, at or above "
+            f"{shortest(float(threshold))}: activations grow by about that times sqrt(fan_in) per layer and overflow "
+            "to inf/NaN",
+        )
+
+    def _is_weight(self, target: cst.BaseExpression) -> bool:
+        if self._in_embedding_block:
+            return False
+        parts: List[str] = []
+        expr = target
+        while True:
+            if isinstance(expr, cst.Subscript):
+                expr = expr.value
+            elif isinstance(expr, cst.Attribute):
+                parts.append(expr.attr.value)
+                expr = expr.value
+            elif isinstance(expr, cst.Name):
+                parts.append(expr.value)
+                break
+            else:
+                return False
+        parts = [p for p in reversed(parts) if p not in _SAME_TENSOR]
+        if not parts:
+            return False
+        leaf = parts[-1]
+        if not _WEIGHT_NAME.search(leaf) or _NOT_A_WEIGHT.search(leaf):
+            return False
+        owner = parts[-2] if len(parts) >= 2 else ""
+        if owner in self._embedding_attributes or _NOT_A_WEIGHT.search(owner):
+            return False
+        return True
+
+    def _tf_weight(self, variable: cst.Call, initial: cst.Call) -> bool:
+        shape = argument_value(initial, ("shape",), 0)
+        if isinstance(shape, (cst.List, cst.Tuple)):
+            return len(shape.elements) >= 2
+        target = self._targets.get(id(variable))
+        name = string_value(argument_value(variable, ("name",)))
+        label = name or (_tensor_name(target) if target is not None else None)
+        return bool(label and _WEIGHT_NAME.search(label) and not _NOT_A_WEIGHT.search(label))

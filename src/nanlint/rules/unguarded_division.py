@@ -1,0 +1,120 @@
+"""NAN102 unguarded-division: division by a std, norm, sum or range that can be 0."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from nanlint.rule import Invalid, Rule, Valid
+from nanlint.rules.unguarded_log import shown
+from nanlint.semantic import values as v
+from nanlint.semantic.calls import argument_value
+
+# Zero evidence this rule acts on: reductions that are 0 for constant or empty input.
+_KINDS = frozenset({v.REDUCTION, v.SUM, v.COUNT})
+
+
+class UnguardedDivision(Rule):
+    """
+    ## What it does
+    Flags a division (`/`, `//`, `/=`, `torch.div`, `tf.math.divide`,
+    `np.divide`, `reciprocal`, `x.div(...)`) whose denominator is a statistic that
+    is 0 for constant, all-zero or empty input, with no guard: a `std`, `var` or
+    `norm`, a `sum` (of a mask, of weights), `max - min`, a `count_nonzero`, or a
+    square root or power of one of these. The facts follow local assignments.
+
+    It is silent when the denominator is guarded: `+ eps` (a positive constant or
+    an `eps`-named value), `clamp`/`clip`/`maximum` with a positive floor, a
+    `where` that replaces the zeros, a masked assignment such as
+    `std[std == 0] = 1`, or a condition that tested it before (`if mask.sum() > 0:`).
+    Literal and constant denominators, shapes and sizes (`x.shape[0]`,
+    `x.size(-1)`, `numel()`), `divide_no_nan`, `F.normalize` and paths are never
+    reported, nor is anything the model cannot read.
+
+    ## Why is this bad?
+    `x / 0` is `inf` and `0 / 0` is NaN, and the gradient of `a / b` with respect
+    to `b` is `-a / b**2`, which is `inf` or NaN at `b = 0` even where the forward
+    value is later masked out. These denominators do reach 0 in practice: a batch
+    whose mask selects nothing (`loss.sum() / mask.sum()`), a feature that is
+    constant in a batch (`(x - x.mean()) / x.std()`), an all-zero embedding or
+    gradient (`x / x.norm()`, which also underflows to 0 in float16), a constant
+    image in min-max scaling (`(x - min) / (max - min)`).
+
+    ## Example
+    ```python
+    normalized = (data - data.min()) / (data.max() - data.min())
+    loss = (loss * mask).sum() / mask.sum()
+    ```
+
+    Use instead:
+    ```python
+    normalized = (data - data.min()) / (data.max() - data.min() + 1e-8)
+    loss = (loss * mask).sum() / mask.sum().clamp(min=1)
+    ```
+
+    ## Known problems
+    Divisions by `len(...)` and by Python's `sum(...)` are not reported: on Python
+    numbers they raise `ZeroDivisionError` instead of producing NaN, and in the
+    real-code corpus they almost always divide by a collection that cannot be
+    empty. Any earlier condition that mentions the denominator (even one that does
+    not exclude 0) silences the rule.
+
+    ## References
+    - PyTorch docs: `torch.nn.functional.normalize` (its `eps` argument)
+    - TensorFlow docs: `tf.math.divide_no_nan`
+    - IEEE 754: division by zero and invalid operation
+    """
+
+    code = "NAN102"
+    name = "unguarded-division"
+    message = "Division by a value that can be 0 gives `inf` or NaN, and NaN gradients"
+    fix_title = "Add a positive epsilon to the denominator or clamp it (`d.clamp(min=eps)`)"
+    triggers = ("/", "div", "reciprocal")
+
+    VALID = [
+        Valid("import torch\ny = (x - x.mean()) / (x.std() + 1e-8)"),
+        Valid("import torch\ny = loss.sum() / mask.sum().clamp(min=1)"),
+        Valid("import torch\ny = x.sum() / x.shape[0]"),
+        Valid("from pathlib import Path\np = Path(root) / 'data'"),
+        Valid("import torch\nn = mask.sum()\nif n > 0:\n    y = loss.sum() / n"),
+    ]
+    INVALID = [
+        Invalid("import numpy as np\nlo, hi = np.min(x), np.max(x)\ny = (x - lo) / (hi - lo)", line=3, col=5),
+        Invalid("import torch\ny = (x - x.mean()) / x.std()", line=2, col=5),
+        Invalid("import torch\ny = torch.div(loss.sum(), mask.sum())", line=2, col=5),
+    ]
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, (cst.Divide, cst.FloorDivide)):
+            self._check(node, node.right)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.operator, (cst.DivideAssign, cst.FloorDivideAssign)):
+            self._check(node, node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        op = self.operation(node)
+        if op == "div":
+            method = self.semantic.is_method_call(node)
+            denominator = argument_value(node, ("other", "y", "x2", "divisor"), 0 if method else 1)
+            if denominator is not None:
+                self._check(node, denominator)
+        elif op == "reciprocal":
+            operand = self.semantic.operand(node)
+            if operand is not None:
+                self._check(node, operand)
+
+    def _check(self, node: cst.CSTNode, denominator: cst.BaseExpression) -> None:
+        value = self.semantic.value(denominator)
+        zero = value.zero
+        if zero is None or not value.can_be_zero or value.guarded or zero.kind not in _KINDS:
+            return
+        if "python" in value.tags:
+            return  # Python numbers raise ZeroDivisionError rather than turning into NaN
+        if self.semantic.is_checked(denominator):
+            return
+        self.report(node, self._message(denominator, zero))
+
+    @staticmethod
+    def _message(denominator: cst.BaseExpression, zero: v.Zero) -> str:
+        return (f"Division by `{shown(denominator)}`, which can be 0 ({zero.reason}): `inf`/NaN values and NaN gradients; "
+                "add a positive epsilon or a floor (`clamp(min=eps)`, `maximum(d, eps)`)")

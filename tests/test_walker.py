@@ -1,0 +1,139 @@
+"""The fast walk must call exactly what `libcst.visit_batched` calls, in the same order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import libcst as cst
+import pytest
+
+from nanlint import walker
+from nanlint.engine import lint_source
+from nanlint.registry import all_rules
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+SAMPLE = '''
+import torch as T, numpy as np
+from torch.nn import functional as F
+from . import sibling
+from .pkg import (a as b, c,)
+from x import *
+
+@decorator(arg=1)
+async def f(x: int = 3, *args, y=T.log(2), **kw) -> "T.Tensor":
+    """doc"""
+    global g
+    z = [i ** 2 for i in range(10) if i % 2]  # comment
+    w = {k: v for k, v in kw.items()}
+    s = {*args}
+    t = (x, *args)
+    lam = lambda q, r=1: q / r
+    async with open(x) as fh, other() as (p, q):
+        async for item in fh:
+            yield item
+    while not x:
+        x -= 1
+    else:
+        pass
+    try:
+        y = F.softmax(x, dim=-1)[..., 0:1, ::2]
+    except (ValueError, TypeError) as error:
+        raise RuntimeError("bad") from error
+    else:
+        y += 1
+    finally:
+        del z
+    match x:
+        case [1, 2, *rest] if rest:
+            pass
+        case {"a": 1, **more}:
+            pass
+        case Point(x=0) | None:
+            pass
+    return f"{x!r:>{width}} {y=}" + b"bytes".decode() + ("implicit" "concat")
+
+class Net(T.nn.Module, metaclass=Meta):
+    attr: int = 1
+    def forward(self, x):
+        if (n := len(x)) > 0 and x is not None:
+            return x.log().clamp(min=1e-8) @ self.w
+        elif x:
+            assert x, "msg"
+        return -x if x else ~x
+
+print(*[1], **{"a": 2}); x = y = 1; x[1:2] = 3; nonlocal_ = 0
+type Alias[T] = list[T]
+def generic[T: int, *Ts, **P](a: T) -> T: ...
+'''
+
+
+def _recorder(names: Sequence[str], log: List[Tuple[str, int]]) -> cst.BatchableCSTVisitor:
+    namespace = {}
+    for name in names:
+        def method(self, node, name=name):
+            log.append((name, id(node)))
+
+        method.__name__ = name  # libcst's get_visitors selects methods by __name__
+        namespace[name] = method
+    return type("Recorder", (cst.BatchableCSTVisitor,), namespace)()
+
+
+def _every_node_method() -> List[str]:
+    classes = [c.__name__ for c in walker._node_classes() if not c.__name__.startswith("Base")]
+    return [f"{prefix}_{name}" for name in classes for prefix in ("visit", "leave")]
+
+
+SOME = [f"{prefix}_{name}" for name in ("Call", "Name", "Attribute", "FunctionDef", "Assign", "Import", "ImportFrom",
+                                         "Float", "Integer", "ClassDef", "For", "Lambda", "ListComp", "Module")
+        for prefix in ("visit", "leave")]
+HOOKS = [*SOME, "visit_Call_func", "leave_Call_args", "visit_FunctionDef_returns", "leave_ImportFrom_names",
+         "visit_FormattedStringExpression_format_spec", "visit_Param_default", "leave_Lambda_params"]
+LAYOUT = [*SOME, "visit_Comment", "leave_Comma", "visit_Add"]
+
+
+def _sources() -> List[Tuple[str, str]]:
+    found = [("sample", SAMPLE)]
+    found.extend((p.name, p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("*.py")))
+    found.append(("walker.py", Path(walker.__file__).read_text(encoding="utf-8")))
+    return found
+
+
+@pytest.mark.parametrize("methods", [_every_node_method(), SOME, HOOKS, LAYOUT], ids=["all", "some", "hooks", "layout"])
+@pytest.mark.parametrize("name,source", _sources(), ids=[name for name, _ in _sources()])
+def test_walk_calls_the_same_methods_in_the_same_order(name, source, methods):
+    module = cst.parse_module(source)
+    expected: List[Tuple[str, int]] = []
+    got: List[Tuple[str, int]] = []
+    cst.visit_batched(module, [_recorder(methods, expected), _recorder(methods[::2], expected)])
+    walker.walk(module, [_recorder(methods, got), _recorder(methods[::2], got)])
+    assert got == expected
+    assert len(got) > 10
+
+
+def test_layout_classes_hold_only_layout():
+    layout = walker.layout_classes()
+    names = {c.__name__ for c in layout}
+    assert {"SimpleWhitespace", "Comment", "Comma", "LeftParen", "Add"} <= names
+    assert not names & {"Name", "Call", "Attribute", "Integer", "SimpleString", "Module"}
+
+
+def test_method_names_match_libcst_get_visitors():
+    for rule in all_rules().values():
+        class Probe(rule):  # type: ignore[misc, valid-type]
+            def __init__(self) -> None:  # no context needed to list methods
+                cst.BatchableCSTVisitor.__init__(self)
+
+        probe = Probe()
+        assert set(walker.method_names(Probe)) == set(cst.BatchableCSTVisitor.get_visitors(probe))
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.py")), ids=lambda p: p.name)
+def test_engine_findings_equal_with_libcst_walk(path, monkeypatch):
+    source = path.read_text(encoding="utf-8")
+    rules = list(all_rules().values())
+    fast = lint_source(str(path), source, rules).diagnostics
+    monkeypatch.setattr("nanlint.engine.walk", lambda module, visitors: cst.visit_batched(module, visitors))
+    slow = lint_source(str(path), source, rules).diagnostics
+    assert fast == slow
