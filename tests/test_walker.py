@@ -137,3 +137,88 @@ def test_engine_findings_equal_with_libcst_walk(path, monkeypatch):
     monkeypatch.setattr("nanlint.engine.walk", lambda module, visitors: cst.visit_batched(module, visitors))
     slow = lint_source(str(path), source, rules).diagnostics
     assert fast == slow
+
+
+class _Pruning(cst.CSTVisitor):
+    """Skips function bodies and records calls on leave, like the step collectors do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: List[Tuple[str, int]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.log.append(("def", id(node)))
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.log.append(("name", id(node)))
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.log.append(("call", id(original_node)))
+
+
+@pytest.mark.parametrize("name,source", _sources(), ids=[name for name, _ in _sources()])
+def test_children_nodes_and_visit_match_libcst(name, source):
+    module = cst.parse_module(source)
+    everything: List[cst.CSTNode] = []
+    module.visit(type("All", (cst.CSTVisitor,), {"on_visit": lambda self, node: everything.append(node) or True})())
+    assert [id(n) for n in walker.nodes(module, layout=True)] == [id(n) for n in everything]
+    layout = walker.layout_classes()
+    pruned = {id(n) for n in walker.nodes(module)}
+    # every node that is not layout is kept, in order; only nodes under layout are left out
+    assert [id(n) for n in walker.nodes(module)] == [id(n) for n in everything if id(n) in pruned]
+    assert all(id(n) in pruned or _under_layout(n, module, layout) for n in everything)
+    assert all(id(n) in pruned for n in everything if not _under_layout(n, module, layout))
+    assert len(pruned) < len(everything)
+    for node in everything:
+        assert [id(c) for c in walker.children(node)] == [id(c) for c in node.children]
+    for top in (module, *module.body):
+        expected, got = _Pruning(), _Pruning()
+        top.visit(expected)
+        walker.visit(top, got)
+        assert got.log == expected.log
+
+
+def _under_layout(node: cst.CSTNode, module: cst.Module, layout) -> bool:
+    parents = _parents(module)
+    while node is not None:
+        if type(node) in layout:
+            return True
+        node = parents.get(id(node))
+    return False
+
+
+_PARENTS: dict = {}
+
+
+def _parents(module: cst.Module) -> dict:
+    if id(module) not in _PARENTS:
+        table = {}
+        stack = [module]
+        while stack:
+            current = stack.pop()
+            for child in current.children:
+                table[id(child)] = current
+                stack.append(child)
+        _PARENTS.clear()
+        _PARENTS[id(module)] = table
+    return _PARENTS[id(module)]
+
+
+@pytest.mark.parametrize("name,source", _sources(), ids=[name for name, _ in _sources()])
+def test_positions_match_libcst_position_provider(name, source):
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from nanlint.positions import Positions
+
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    got = Positions(module)
+    every = list(walker.nodes(module, layout=True))
+    assert len(every) > 20
+    for node in every:
+        assert got[node] == expected[node]
+    assert got.get(cst.Name("elsewhere")) is None

@@ -111,7 +111,9 @@ def load(file: str) -> Set[Key]:
         raise BaselineError(f"baseline {file} has no list of findings")
     found: Set[Key] = set()
     for entry in findings:
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("code", "path", "fingerprint")):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(key), str) for key in ("code", "path", "fingerprint")
+        ):
             raise BaselineError(f"baseline {file} has a malformed entry: {entry!r}")
         found.add((entry["code"], entry["path"], entry["fingerprint"]))
     return found
@@ -126,4 +128,3 @@ def new_findings(diagnostics: Sequence[Diagnostic], file: str, sources: Any) -> 
         for diagnostic, key in zip(diagnostics, keys(diagnostics, sources, root))
         if diagnostic.code == INTERNAL_ERROR_CODE or key not in known
     ]
-

@@ -196,6 +196,32 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _output_error(error: UnicodeError) -> Tuple[Any, int]:
+    """A file name that is not valid UTF-8 (Python holds its bytes as lone surrogates) is
+    written back as those bytes; any other character the stream cannot encode is escaped."""
+    import codecs
+
+    try:
+        return codecs.lookup_error("surrogateescape")(error)
+    except UnicodeError:
+        return codecs.lookup_error("backslashreplace")(error)
+
+
+def _never_fail_on_output() -> None:
+    import codecs
+
+    try:
+        codecs.lookup_error("nanlint-output")
+    except LookupError:
+        codecs.register_error("nanlint-output", _output_error)
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="nanlint-output")
+            except (ValueError, OSError, AttributeError):  # a stream that cannot change: leave it
+                pass
+
+
 def _check(paths: Sequence[str], settings, rules, stdin_filename: Optional[str], show_tracebacks: bool,
            report: ReportOptions = ReportOptions()) -> int:
     from nanlint.diagnostics import INTERNAL_ERROR_CODE
@@ -205,6 +231,7 @@ def _check(paths: Sequence[str], settings, rules, stdin_filename: Optional[str],
     from nanlint.runner import run
 
     started = time.monotonic()
+    _never_fail_on_output()
     interactive = _stderr_is_tty()
     progress = _Progress() if interactive else None
     roots = [settings.root] if settings.root else []
@@ -216,7 +243,8 @@ def _check(paths: Sequence[str], settings, rules, stdin_filename: Optional[str],
         progress.clear()
     ran = {rule.code: rule for rule in enabled}  # formats that describe rules describe those that ran
     stdin_display = stdin_filename or "-"
-    sources = SourceLines({stdin_display: result.stdin_data} if result.stdin_data is not None else {})
+    stdin_data = getattr(result, "stdin_data", None)
+    sources = SourceLines({stdin_display: stdin_data} if stdin_data is not None else {})
     diagnostics = result.diagnostics
     if report.write_baseline or report.baseline:
         from nanlint.baseline import BaselineError, new_findings, write

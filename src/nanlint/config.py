@@ -27,6 +27,10 @@ DEFAULT_EXCLUDE: Tuple[str, ...] = (
 
 CONFIG_FILES = ("nanlint.toml", ".nanlint.toml", "pyproject.toml")
 
+# Larger files are reported (NAN000) instead of checked: libcst needs ~650 MB of memory and
+# tens of seconds per MB of source. The largest file of the pinned corpus is 0.45 MB.
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
 
 class ConfigError(Exception):
     """A configuration problem the user must fix; the message names the file and key."""
@@ -42,6 +46,7 @@ class Settings:
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     output_format: str = "text"
     config_path: Optional[Path] = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes
 
     @property
     def root(self) -> Optional[Path]:
@@ -70,6 +75,12 @@ def _boolean(value: Any) -> bool:
     return value
 
 
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise TypeError("a positive whole number")
+    return value
+
+
 def _per_file_ignores(value: Any) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise TypeError("a table of glob = [codes]")
@@ -94,6 +105,7 @@ KEYS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "options": ("rule_options", _options),
     "output-format": ("output_format", _string),
+    "max-file-size": ("max_file_size", _positive_int),
 }
 
 
@@ -161,7 +173,9 @@ def parse_table(path: Path, table: Mapping[str, Any]) -> Dict[str, Any]:
         try:
             parsed[field_name] = parser(raw)
         except TypeError as expected:
-            raise ConfigError(f"{path}: key '{key}' must be {expected}, not {type(raw).__name__}") from None
+            shown = repr(raw) if isinstance(raw, (bool, int, float)) or (isinstance(raw, str) and len(raw) < 40) \
+                else type(raw).__name__
+            raise ConfigError(f"{path}: key '{key}' must be {expected}, not {shown}") from None
     return parsed
 
 

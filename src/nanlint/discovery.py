@@ -8,6 +8,7 @@ goes on with the other files.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from dataclasses import dataclass, field
@@ -94,7 +95,11 @@ def discover(
     suffixes: Tuple[str, ...] = SOURCE_SUFFIXES,
 ) -> Discovered:
     result = Discovered()
-    excluder = Excluder(exclude, [*roots, Path.cwd()])
+    try:
+        here = [Path.cwd()]
+    except OSError:  # the working directory was deleted: relative exclude globs match from the roots only
+        here = []
+    excluder = Excluder(exclude, [*roots, *here])
     seen = set()
     for raw in paths:
         if raw == STDIN:
@@ -110,7 +115,7 @@ def discover(
                 seen.add(raw)
                 result.files.append(raw)
         elif path.is_symlink():
-            result.problems.append((raw, "broken symbolic link"))
+            result.problems.append((raw, _link_problem(raw)))
         else:
             result.problems.append((raw, "not a regular file or directory"))
     return result
@@ -147,7 +152,7 @@ def _walk(top: Path, excluder: Excluder, respect_gitignore: bool, suffixes: Tupl
             if excluder.excluded(child) or (gitignore and gitignore.ignored(child.absolute(), False)):
                 continue
             if child.is_symlink() and not child.exists():
-                result.problems.append((str(child), "broken symbolic link"))
+                result.problems.append((str(child), _link_problem(str(child))))
                 continue
             if not child.is_file():
                 continue
@@ -155,6 +160,15 @@ def _walk(top: Path, excluder: Excluder, respect_gitignore: bool, suffixes: Tupl
             if text not in seen:
                 seen.add(text)
                 result.files.append(text)
+
+
+def _link_problem(path: str) -> str:
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
 
 
 def common_parent(paths: Iterable[str]) -> Optional[Path]:

@@ -8,17 +8,22 @@ second full pass over the tree.
 from __future__ import annotations
 
 import ast
+import re
 import sys
+import threading
+import traceback
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, List, Mapping, Optional, Sequence, Type
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from nanlint import noqa
 from nanlint.diagnostics import INTERNAL_ERROR_CODE, UNREADABLE_CODE, Diagnostic, Fix, FixSafety
-from nanlint.rule import FileContext, NodeFix, Rule
+from nanlint.rule import FileContext, NodeFix, Rule, RuleCrash
 from nanlint.semantic.model import SemanticModel
+from nanlint.positions import Positions
 from nanlint.walker import walk
 
 # libcst and the semantic model recurse over the tree; deeply nested code needs room.
@@ -44,39 +49,74 @@ def lint_source(
     apply_noqa: bool = True,
 ) -> LintResult:
     active = rules_that_could_fire(source, rules)
-    if not active:
-        # No rule can fire: skip libcst, but still report a syntax error (ast is ~10x faster).
-        return LintResult(_syntax_check(path, source))
+    # CPython's parser first (~10x cheaper than libcst): its syntax errors are the ones users
+    # know, reported the same whether or not a rule could fire, and its tree shows pathological
+    # nesting before libcst's native parser sees it (which can take minutes or overflow the stack).
+    tree, failure, retry = _python_parse(source, path)
+    if failure is not None and not retry:
+        return LintResult([failure])
+    if tree is not None and not active:
+        return LintResult([])
+    if tree is not None:
+        deep = _too_deeply_nested(tree, source, _MAX_NESTING)
+        if deep is not None:
+            message = f"code nested more than {_MAX_NESTING} levels deep, file not checked"
+            return LintResult([Diagnostic(path, deep[0], 1, UNREADABLE_CODE, message)])
+    # Without a tree (syntax newer than this Python's?) libcst decides, and `failure` stands if it fails too.
+    return _with_large_stack(_lint_with_libcst, path, source, active, options or {}, apply_noqa, failure)
+
+
+def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], options: Mapping[str, Mapping[str, Any]],
+                      apply_noqa: bool, python_failure: Optional[Diagnostic]) -> LintResult:
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        message = f"syntax error, file not checked: {error.message}"
-        return LintResult([Diagnostic(path, max(error.raw_line, 1), error.raw_column + 1, UNREADABLE_CODE, message)])
+        if python_failure is not None:
+            return LintResult([python_failure])
+        message = f"libcst cannot parse this file (Python can), file not checked: {_one_line(error.message)}"
+        line, col = _inside(source, error.raw_line, error.raw_column + 1)
+        return LintResult([Diagnostic(path, line, col, UNREADABLE_CODE, message)])
     except (RecursionError, MemoryError, ValueError) as error:
-        return LintResult([Diagnostic(path, 1, 1, UNREADABLE_CODE, f"file could not be parsed: {type(error).__name__}")])
+        return LintResult([python_failure or Diagnostic(path, 1, 1, UNREADABLE_CODE, _unparsable(error))])
+    if not active:
+        return LintResult([])
 
-    context = FileContext(path, source, SemanticModel(), options or {})
-    instances = [rule(context) for rule in active]
+    context = FileContext(path, source, SemanticModel(), options)
+    instances = []
+    for rule in active:
+        try:
+            instances.append(rule(context))
+        except Exception as error:  # noqa: BLE001 - a broken (plugin) rule must not stop the file
+            context.crashes.append(RuleCrash(_Unstarted(rule), module, error, traceback.format_exc()))
+    walk_crash: Optional[str] = None
     try:
         walk(module, [context.semantic, *instances])
     except RecursionError:
         return LintResult([Diagnostic(path, 1, 1, UNREADABLE_CODE, "file is nested too deeply to analyse")], parsed=True)
+    except Exception as error:  # noqa: BLE001 - a bug in the semantic model: report it, go on with other files
+        walk_crash = f"{type(error).__name__}: {_one_line(str(error))}"
+        context.crashes.append(RuleCrash(_SEMANTIC_MODEL, module, error, traceback.format_exc()))
 
     diagnostics: List[Diagnostic] = []
     tracebacks: List[str] = []
     if context.reports or context.crashes:
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = Positions(module)  # same ranges as libcst's PositionProvider, much cheaper
         for report in context.reports:
-            diagnostics.append(_diagnostic(path, report.rule, report.node, report.message, report.fix, positions, module))
+            try:
+                diagnostics.append(_diagnostic(path, report.rule, report.node, report.message, report.fix, positions, module))
+            except Exception as error:  # noqa: BLE001 - e.g. a rule reported a node that is not in this file
+                context.crashes.append(RuleCrash(report.rule, report.node, error, traceback.format_exc()))
         for crash in context.crashes:
             where = positions.get(crash.node)
             line, col = (where.start.line, where.start.column + 1) if where else (1, 1)
             message = (
-                f"internal error in rule {crash.rule.code} ({crash.rule.name}): "
-                f"{type(crash.error).__name__}: {crash.error}; please report this bug"
+                f"internal error in {_crash_owner(crash.rule)}: "
+                f"{type(crash.error).__name__}: {_one_line(str(crash.error))}; please report this bug"
             )
+            if walk_crash is not None and crash.rule is _SEMANTIC_MODEL:
+                message += " (this file was checked only in part)"
             diagnostics.append(Diagnostic(path, line, col, INTERNAL_ERROR_CODE, message))
             tracebacks.append(f"{path}: {crash.rule.code}\n{crash.traceback}")
     if apply_noqa and diagnostics:
@@ -87,14 +127,9 @@ def lint_source(
 
 
 def _syntax_check(path: str, source: str) -> List[Diagnostic]:
-    try:
-        ast.parse(source, filename=path)
-    except SyntaxError as error:
-        line, col = error.lineno or 1, error.offset or 1
-        return [Diagnostic(path, max(line, 1), max(col, 1), UNREADABLE_CODE, f"syntax error, file not checked: {error.msg}")]
-    except (RecursionError, MemoryError, ValueError) as error:
-        return [Diagnostic(path, 1, 1, UNREADABLE_CODE, f"file could not be parsed: {type(error).__name__}")]
-    return []
+    """NAN000 for a file CPython cannot parse (nothing if it can)."""
+    _, failure, _ = _python_parse(source, path)
+    return [failure] if failure is not None else []
 
 
 def _diagnostic(path: str, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[NodeFix],
@@ -120,3 +155,146 @@ def _fix(fix: NodeFix, positions: Mapping[cst.CSTNode, CodeRange], module: cst.M
     replacement = fix.replacement if isinstance(fix.replacement, str) else module.code_for_node(fix.replacement)
     return Fix(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1, replacement,
                rule.fix_safety or FixSafety.UNSAFE)
+
+
+# --- robustness: hostile input must give a diagnostic, never a crash or a hang -------------
+
+# Deeper than this, libcst's native parser slows down sharply (seconds at a few hundred
+# levels of `a.b.c...`, `x[0][0]...` or `1 + 1 + ...`, minutes at a few thousand) and
+# eventually overflows the stack; real code stays below ~30 (the pinned corpus: 21).
+_MAX_NESTING = 500
+# The native parser and the walk recurse on the C stack; run them on a thread with room.
+_STACK_BYTES = 256 * 1024 * 1024
+_STACK_LOCK = threading.Lock()
+# CPython reports these for nesting it refuses; libcst would try, and may crash trying.
+_NESTING_ERRORS = ("too many nested", "too many levels", "too many statically nested", "too complex")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _unparsable(error: BaseException) -> str:
+    detail = _one_line(str(error))
+    return f"file could not be parsed ({type(error).__name__}{': ' + detail if detail else ''}), file not checked"
+
+
+def _inside(source: str, line: Optional[int], col: Optional[int]) -> "tuple[int, int]":
+    """A (line, col) that exists in `source` (1-based; lines end at \\n, \\r\\n or \\r, as libcst counts)."""
+    lines = _NEWLINES.split(source)
+    if lines and lines[-1] == "" and len(lines) > 1:
+        lines.pop()  # the empty "line" after a final newline
+    line = min(max(line or 1, 1), max(len(lines), 1))
+    text = lines[line - 1] if lines else ""
+    return line, min(max(col or 1, 1), len(text) + 1)
+
+
+_NEWLINES = re.compile(r"\r\n?|\n")
+
+
+def _python_parse(source: str, path: str = "") -> "tuple[Optional[ast.Module], Optional[Diagnostic], bool]":
+    """(CPython's tree, None, False), or (None, the NAN000 for why there is none, whether libcst
+    should still try: the file may use syntax newer than the running Python)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to report
+            return ast.parse(source), None, False
+    except SyntaxError as error:
+        message = _one_line(error.msg or "invalid syntax")
+        if error.lineno is None:  # e.g. NUL bytes: not a position in the file
+            return None, Diagnostic(path, 1, 1, UNREADABLE_CODE, f"syntax error, file not checked: {message}"), False
+        line, col = _inside(source, error.lineno, error.offset)
+        diagnostic = Diagnostic(path, line, col, UNREADABLE_CODE, f"syntax error, file not checked: {message}")
+        return None, diagnostic, not any(marker in message for marker in _NESTING_ERRORS)
+    except (RecursionError, MemoryError, ValueError) as error:  # nesting beyond CPython's limits, surrogates
+        return None, Diagnostic(path, 1, 1, UNREADABLE_CODE, _unparsable(error)), False
+
+
+def _too_deeply_nested(tree: ast.Module, source: str, limit: int) -> "Optional[tuple[int, int]]":
+    """(line, depth) of a statement whose expressions nest more than `limit` levels, else None.
+
+    libcst nests `a and b and c` and `a < b < c` one level per operand where ast is flat, so
+    those count per operand. A statement shorter than `limit` characters cannot nest that
+    deep (every level takes a character), so most statements are not walked at all.
+    """
+    starts: Optional[List[int]] = None
+    pending: List[ast.AST] = list(tree.body)
+    while pending:
+        statement = pending.pop()
+        first, last = statement.lineno, statement.end_lineno or statement.lineno  # type: ignore[attr-defined]
+        if first == last:
+            span = (statement.end_col_offset or 0) - statement.col_offset  # type: ignore[attr-defined]  # bytes >= characters
+        else:
+            if starts is None:
+                starts = [0, *(match.end() for match in _NEWLINES.finditer(source))]
+            span = (starts[last] if last < len(starts) else len(source)) - starts[min(first, len(starts)) - 1]
+        if span < limit - 8:
+            continue
+        stack = [(statement, 0)]
+        while stack:
+            node, depth = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    pending.append(child)
+                    continue
+                if isinstance(child, ast.BoolOp):
+                    deeper = depth + len(child.values)
+                elif isinstance(child, ast.Compare):
+                    deeper = depth + len(child.comparators)
+                else:
+                    deeper = depth + 1
+                if deeper > limit:
+                    return statement.lineno, deeper  # type: ignore[attr-defined]
+                stack.append((child, deeper))
+    return None
+
+
+def _with_large_stack(function: Callable[..., LintResult], *args: Any) -> LintResult:
+    """`function(*args)` on a thread with a 256 MB stack (reserved, not used, unless needed).
+
+    libcst's native parser recurses on the C stack: on the main thread's 8 MB, a deeply
+    nested expression is a segmentation fault that kills the whole run, not an exception.
+    """
+    outcome: List[Tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as error:  # noqa: BLE001 - re-raised in the calling thread
+            outcome.append((False, error))
+
+    try:
+        with _STACK_LOCK:
+            previous = threading.stack_size(_STACK_BYTES)
+            try:
+                worker = threading.Thread(target=target, name="nanlint-lint", daemon=True)
+                worker.start()
+            finally:
+                threading.stack_size(previous)
+    except (ValueError, RuntimeError, MemoryError):  # no threads, or no such stack, here: run inline
+        return function(*args)
+    worker.join()
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value
+
+
+class _Unstarted:
+    """Stands for a rule whose constructor raised, in a RuleCrash."""
+
+    def __init__(self, rule: Type[Rule]) -> None:
+        self.code, self.name = rule.code, rule.name
+
+
+class _SemanticModelOwner:
+    code, name = "semantic-model", "semantic model"
+
+
+_SEMANTIC_MODEL = _SemanticModelOwner()
+
+
+def _crash_owner(owner: Any) -> str:
+    if owner is _SEMANTIC_MODEL:
+        return "the semantic model"
+    return f"rule {owner.code} ({owner.name})"

@@ -63,4 +63,3 @@ class Flake8Plugin:
             if diagnostic.code == UNREADABLE_CODE:
                 continue
             yield diagnostic.line, diagnostic.col - 1, f"{diagnostic.code} {diagnostic.message}", type(self)
-

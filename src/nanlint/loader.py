@@ -21,11 +21,11 @@ def decode_source(data: bytes) -> "str | LoadError":
         return LoadError("file contains NUL bytes; it looks binary, not Python source")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        return LoadError(f"cannot determine the file's encoding: {error.msg}")
+    except (SyntaxError, LookupError, ValueError) as error:
+        return LoadError(f"cannot determine the file's encoding: {getattr(error, 'msg', None) or error}")
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
+    except (ValueError, LookupError, TypeError) as error:  # UnicodeError, or a codec that is no text encoding
         line, col = _error_position(data, error)
         return LoadError(f"file is not valid {encoding}: {_describe(error)}", line, col)
     if text.startswith("\ufeff"):
@@ -34,9 +34,9 @@ def decode_source(data: bytes) -> "str | LoadError":
 
 
 def _describe(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
+    if isinstance(error, UnicodeDecodeError) and error.start < len(error.object):
         return f"byte 0x{error.object[error.start]:02x} cannot be decoded"
-    return str(error)
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _error_position(data: bytes, error: Exception) -> "tuple[int, int]":

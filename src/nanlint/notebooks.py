@@ -169,20 +169,18 @@ def neutralise(lines: Sequence[str]) -> List[str]:
         lines = ["", *lines[1:]]
     scanner = _Scanner()
     result: List[str] = []
-    magic_indent: Optional[str] = None  # set while a magic continues with a trailing backslash
+    in_magic = False  # a magic continues on the next line after a trailing backslash
     for line in lines:
-        if magic_indent is not None:
+        if in_magic:
             # A continuation line of a magic: blank (the magic's first line became `pass`).
             result.append("")
-            if not line.rstrip().endswith("\\"):
-                magic_indent = None
+            in_magic = line.rstrip().endswith("\\")
             continue
         if scanner.at_statement_start:
             replaced = _replace_magic(line)
             if replaced is not None:
                 result.append(replaced)
-                if line.rstrip().endswith("\\"):
-                    magic_indent = line[: len(line) - len(line.lstrip())]
+                in_magic = line.rstrip().endswith("\\")
                 continue
         result.append(line)
         scanner.feed(line)

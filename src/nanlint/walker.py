@@ -26,7 +26,7 @@ import functools
 import inspect
 import textwrap
 import typing
-from typing import Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 from libcst import CSTNode, MaybeSentinel
@@ -211,8 +211,13 @@ def walk(node: CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
     _walk_methods(node, visitor_methods(visitors))
 
 
+@functools.lru_cache(maxsize=1)
+def _layout_names() -> FrozenSet[str]:
+    return frozenset(cls.__name__ for cls in layout_classes())
+
+
 def _walk_methods(root: CSTNode, methods: Mapping[str, List[VisitorMethod]]) -> None:
-    layout_names = {cls.__name__ for cls in layout_classes()}
+    layout_names = _layout_names()
     prune = not any(name.split("_", 2)[1] in layout_names for name in methods)
     # visit_<Node>_<field>: node class names have no underscore, so a second one marks a field hook
     hooked = {name.split("_", 2)[1] for name in methods if name.count("_") >= 2}
@@ -275,3 +280,96 @@ def _walk_methods(root: CSTNode, methods: Mapping[str, List[VisitorMethod]]) -> 
             method(node)
 
     visit(root)
+
+
+# --- cheap stand-ins for `node.children` and `node.visit(visitor)` ----------------------
+
+
+def children(node: CSTNode) -> List[CSTNode]:
+    """`node.children` (same nodes, same order) without libcst's rebuilding visit."""
+    fields = _field_order(node.__class__)
+    if fields is None:
+        return list(node.children)
+    found: List[CSTNode] = []
+    for name, kind, _ in fields:
+        child = getattr(node, name)
+        if child is None or child.__class__ is MaybeSentinel:
+            continue
+        if isinstance(child, (tuple, list)):  # cheaper than isinstance(child, CSTNode), an ABC
+            found.extend(child)
+        else:
+            found.append(child)
+    return found
+
+
+def nodes(node: CSTNode, layout: bool = False) -> Iterator[CSTNode]:
+    """`node` and every node below it, depth first in source order. Unless `layout`,
+    fields that can hold only layout (whitespace, comments, operators, brackets) are
+    not entered; every name, expression and statement is still reached."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        fields = child_fields(current.__class__, not layout)
+        if fields is None:
+            stack.extend(reversed(current.children))
+            continue
+        below: List[CSTNode] = []
+        for name, kind, _ in fields:
+            child = getattr(current, name)
+            if child is None or child.__class__ is MaybeSentinel:
+                continue
+            if isinstance(child, (tuple, list)):
+                below.extend(child)
+            else:
+                below.append(child)
+        stack.extend(reversed(below))
+
+
+def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
+    """`node.visit(visitor)` for a read-only `CSTVisitor`: the same `visit_*` (a False
+    result skips the children) and `leave_*` calls, without rebuilding the tree."""
+    cls = type(visitor)
+    names = method_names(cls)
+    if (not isinstance(visitor, cst.CSTVisitor) or cls.on_visit is not cst.CSTVisitor.on_visit
+            or cls.on_leave is not cst.CSTVisitor.on_leave
+            or cls.on_visit_attribute is not cst.CSTVisitor.on_visit_attribute
+            or cls.on_leave_attribute is not cst.CSTVisitor.on_leave_attribute
+            or any(name.count("_") >= 2 for name in names)):
+        node.visit(visitor)  # hooks this walk does not reproduce: let libcst do it
+        return
+    layout_names = _layout_names()
+    prune = not any(name.split("_", 1)[1] in layout_names for name in names)
+    table: Dict[type, tuple] = {}
+
+    def entry(klass: type) -> tuple:
+        name = klass.__name__
+        found = (getattr(visitor, f"visit_{name}", None) if f"visit_{name}" in names else None,
+                 getattr(visitor, f"leave_{name}", None) if f"leave_{name}" in names else None,
+                 child_fields(klass, prune))
+        table[klass] = found
+        return found
+
+    def go(current: CSTNode) -> None:
+        found = table.get(current.__class__)
+        if found is None:
+            found = entry(current.__class__)
+        before, after, fields = found
+        if before is None or before(current) is not False:
+            if fields is None:
+                for child in current.children:
+                    go(child)
+            else:
+                for name, kind, _ in fields:
+                    child = getattr(current, name)
+                    if child is None or child.__class__ is MaybeSentinel:
+                        continue
+                    if isinstance(child, (tuple, list)):
+                        for item in child:
+                            go(item)
+                    else:
+                        go(child)
+        if after is not None:
+            after(current)
+
+    go(node)

@@ -104,7 +104,6 @@ class Formatter:
 
         return [f"- {line}" for line in old] + [f"+ {line}" for line in split_lines(new_text) or [""]]
 
-
     def to_dict(self, diagnostic: Diagnostic) -> Dict[str, Any]:
         """The documented JSON shape of one diagnostic (docs/json-schema.md)."""
         fix = diagnostic.fix

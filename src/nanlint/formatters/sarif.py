@@ -54,7 +54,7 @@ def help_uri(rule: type) -> Optional[str]:
 
 def _repository_url() -> Optional[str]:
     try:
-        from importlib.metadata import PackageNotFoundError, metadata
+        from importlib.metadata import metadata
 
         entries = metadata("nanlint").get_all("Project-URL") or []
     except Exception:  # PackageNotFoundError, or broken metadata: no URL then
@@ -172,4 +172,3 @@ class SarifFormatter(Formatter):
                 }
             ]
         return result
-

@@ -33,6 +33,14 @@ EXP_SAFE_BOUND = 80.0
 _MAX_ORIGIN_STEPS = 6
 
 
+def token_triggers(*names_: str) -> Tuple[str, ...]:
+    """Substrings that every use of the functions `names_` contains: the name followed by
+    a character that can end a token (`exp(`, `exp,` in an import list, `exp as E`, ...).
+    Far more selective than the bare name (`exp` is in `expand`, `log` in `logger`)."""
+    endings = ("(", " ", ",", ")", "\n", "\r", "\t", ";", "\\", "_(")
+    return tuple(f"{name}{ending}" for name in names_ for ending in endings)
+
+
 def float32(number: float) -> float:
     """`number` rounded to the nearest float32 (what `1 - 1e-8` becomes in a float32 tensor)."""
     try:

@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._numerics import NumericsRule, float32, source
+from nanlint.rules._numerics import NumericsRule, float32, source, strip_parens, token_triggers
 from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value
 from nanlint.semantic.values import Value
@@ -78,7 +78,7 @@ class SqrtOfPossiblyZero(NumericsRule):
     name = "sqrt-of-possibly-zero"
     message = "`sqrt` of a value that can be 0 has an infinite gradient there, and the weights turn NaN"
     fix_title = "Add a small epsilon inside the root (`sqrt(x + 1e-12)`) or clamp it (`x.clamp(min=1e-12)`)"
-    triggers = ("sqrt", "norm")
+    triggers = token_triggers("sqrt", "norm")
 
     VALID = [
         Valid("import torch\nd = torch.sqrt(((a - b) ** 2).sum(-1) + 1e-12)"),
@@ -268,7 +268,7 @@ class FractionalPowerOfNegative(NumericsRule):
 
 
 def _short(expr: cst.BaseExpression) -> str:
-    text = source(expr)
+    text = source(strip_parens(expr))
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -9,7 +9,7 @@ from typing import Dict, Optional, Tuple
 import libcst as cst
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._numerics import NumericsRule, source
+from nanlint.rules._numerics import NumericsRule, source, token_triggers
 from nanlint.semantic.calls import argument_value
 from nanlint.semantic.scope import ValueBinding
 
@@ -81,7 +81,7 @@ class LogOfSumOfExp(_ExpRule):
     name = "log-of-sum-of-exp"
     message = "`log(sum(exp(x)))` overflows to `inf` for large `x` and is `-inf` when every `exp` underflows"
     fix_title = "Use `logsumexp` over the same dimension"
-    triggers = ("exp",)
+    triggers = token_triggers("exp")
 
     VALID = [
         Valid("import torch\nlse = torch.logsumexp(x, dim=1)"),
@@ -168,7 +168,7 @@ class LogOfOnePlusExp(_ExpRule):
     name = "log-of-one-plus-exp"
     message = "`log(1 + exp(x))` overflows to `inf` once `x` exceeds about 88 (float32), and its gradient is NaN"
     fix_title = "Use `softplus(x)` (`F.softplus`, `tf.math.softplus`, `jax.nn.softplus`)"
-    triggers = ("exp",)
+    triggers = token_triggers("exp")
 
     VALID = [
         Valid("import torch.nn.functional as F\ny = F.softplus(x)"),
@@ -246,7 +246,7 @@ class NaiveSoftmax(_ExpRule):
     name = "naive-softmax"
     message = "Softmax written as `exp(x) / sum(exp(x))` without subtracting the max overflows to `inf / inf` = NaN"
     fix_title = "Use `softmax(x, dim)`, or subtract `x.max(dim, keepdim=True)` from `x` before `exp`"
-    triggers = ("exp",)
+    triggers = token_triggers("exp")
 
     VALID = [
         Valid("import torch\np = torch.softmax(x, dim=-1)"),
@@ -373,7 +373,7 @@ class UnboundedExp(_ExpRule):
     name = "unbounded-exp"
     message = "`exp` of an unclamped log-variance from a layer output overflows to `inf` once it exceeds about 88 (float32)"
     fix_title = "Clamp the log-variance before `exp` (for example `logvar.clamp(-30, 20)`), or produce the scale with `softplus`"
-    triggers = ("exp",)
+    triggers = token_triggers("exp")
 
     VALID = [
         Valid("import torch\nlogvar = self.fc_var(h).clamp(-30.0, 20.0)\nstd = torch.exp(0.5 * logvar)"),

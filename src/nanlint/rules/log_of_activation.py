@@ -21,7 +21,8 @@ class _LogOfActivation(NumericsRule):
     fixable: ClassVar[FrozenSet[str]] = frozenset()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.operation(node) != "log":
+        op = self.operation(node)
+        if op not in ("log", "log2", "log10"):
             return
         operand = self.single_operand(node)
         if operand is None:
@@ -29,7 +30,8 @@ class _LogOfActivation(NumericsRule):
         value = self.semantic.value(operand)
         if not {self.activation, "probability"} <= value.tags or value.guarded or value.positive:
             return
-        self.report(node, fix=self._fix(node, operand))
+        # unguarded-log (NAN101) leaves these to this rule, for every `log` base.
+        self.report(node, fix=self._fix(node, operand) if op == "log" else None)
 
     def _fix(self, log_call: cst.Call, operand: cst.BaseExpression) -> Optional[NodeFix]:
         """`log(F.softmax(x, dim))` -> `F.log_softmax(x, dim)`: only a rename in the same namespace."""
@@ -55,7 +57,7 @@ class _LogOfActivation(NumericsRule):
 class LogOfSoftmax(_LogOfActivation):
     """
     ## What it does
-    Flags `log` applied to a `softmax` output: `torch.log(torch.softmax(x, -1))`,
+    Flags `log` (or `log2`, `log10`) applied to a `softmax` output: `torch.log(torch.softmax(x, -1))`,
     `x.softmax(-1).log()`, `np.log(scipy.special.softmax(x))`,
     `tf.math.log(tf.nn.softmax(x))`, and the same through a local variable or an
     index (`p = F.softmax(x, 1); torch.log(p[:, 0])`).
@@ -88,8 +90,8 @@ class LogOfSoftmax(_LogOfActivation):
     A clamp or an epsilon (`torch.log(p + 1e-8)`, `p.clamp(min=1e-8)`) makes the
     value finite and silences this rule, although `log_softmax` would still be
     more accurate. A softmax module kept as an attribute (`self.softmax =
-    nn.Softmax(dim=1)`) is not followed. When the softmax output is used through a
-    variable, `unguarded-log` (NAN101) may report the same `log`.
+    nn.Softmax(dim=1)`) is followed only by its name (`self.softmax(x)`). `unguarded-log`
+    (NAN101) leaves every `log` of a softmax output to this rule.
 
     ## References
     - PyTorch docs: `torch.nn.functional.log_softmax`
@@ -134,7 +136,7 @@ class LogOfSoftmax(_LogOfActivation):
 class LogOfSigmoid(_LogOfActivation):
     """
     ## What it does
-    Flags `log` applied to a `sigmoid` output: `torch.log(torch.sigmoid(x))`,
+    Flags `log` (or `log2`, `log10`) applied to a `sigmoid` output: `torch.log(torch.sigmoid(x))`,
     `x.sigmoid().log()`, `tf.math.log(tf.sigmoid(x))`, `jnp.log(jax.nn.sigmoid(x))`,
     `np.log(scipy.special.expit(x))`, and the same through a local variable.
 

@@ -9,7 +9,7 @@ import libcst as cst
 from nanlint import names
 from nanlint.diagnostics import FixSafety
 from nanlint.rule import Invalid, NodeFix, Valid
-from nanlint.rules._numerics import NumericsRule
+from nanlint.rules._numerics import NumericsRule, token_triggers
 
 # Namespaces where `log1p` / `expm1` sit next to `log` / `exp` with the same signature.
 _RENAMABLE_ROOTS = ("torch.", "numpy.", "jax.numpy.", "math.", "tensorflow.math.", "cupy.", "keras.ops.")
@@ -81,7 +81,7 @@ class LogOfOnePlus(NumericsRule):
     fix_title = "Use `log1p(x)`"
     fix_safety = FixSafety.UNSAFE
     default_enabled = False
-    triggers = ("log",)
+    triggers = token_triggers("log")
 
     VALID = [
         Valid("import torch\ny = torch.log1p(x)"),
@@ -164,7 +164,7 @@ class ExpMinusOne(NumericsRule):
     fix_title = "Use `expm1(x)`"
     fix_safety = FixSafety.UNSAFE
     default_enabled = False
-    triggers = ("exp",)
+    triggers = token_triggers("exp")
 
     VALID = [
         Valid("import torch\ny = torch.expm1(x)"),

@@ -11,7 +11,7 @@ from nanlint.semantic.calls import argument_value
 # Zero evidence this rule acts on. Probabilities straight from softmax/sigmoid are
 # left to NAN103/NAN104 (log-of-softmax / log-of-sigmoid), which suggest the stable op.
 _KINDS = frozenset(
-    {v.UNDERFLOW, v.DIFFERENCE, v.MODEL_OUTPUT, v.NONNEGATIVE, v.SUM, v.REDUCTION, v.COUNT, v.CLAMPED_AT_ZERO}
+    {v.UNDERFLOW, v.DIFFERENCE, v.MODEL_OUTPUT, v.NONNEGATIVE, v.SUM, v.REDUCTION, v.COUNT, v.CLAMPED_AT_ZERO, v.NAMED}
 )
 _MAX_SHOWN = 40
 
@@ -126,7 +126,7 @@ class UnguardedLog(Rule):
         zero = value.zero
         assert zero is not None
         floor = clamp_spelling(root)
-        if zero.kind == v.UNDERFLOW:
+        if zero.kind in (v.UNDERFLOW, v.NAMED):
             fix = f"use `log_softmax` / `logsigmoid` on the logits, or clamp it with {floor}"
         elif zero.kind == v.DIFFERENCE:
             fix = f"clamp it with {floor}, or compute it from the logits (`logsigmoid(-logits)`)"

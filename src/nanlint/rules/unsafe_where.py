@@ -7,7 +7,7 @@ from typing import Iterator, Optional, Set, Tuple
 import libcst as cst
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._numerics import NumericsRule, names_in
+from nanlint.rules._numerics import NumericsRule, names_in, token_triggers
 from nanlint.semantic.calls import argument_value
 
 # Operations whose value or gradient is inf/NaN somewhere on the real line.
@@ -58,7 +58,7 @@ class UnsafeOpInWhere(NumericsRule):
     name = "unsafe-op-in-where"
     message = "Unsafe operation inside `where(...)` is still evaluated where the condition is False; its inf/NaN gradient leaks through"
     fix_title = "Make the input safe inside the operation: `where(cond, op(where(cond, x, safe_value)), other)`"
-    triggers = ("where",)
+    triggers = token_triggers("where")
 
     VALID = [
         Valid("import torch\nsafe = torch.where(x > 0, x, torch.ones_like(x))\ny = torch.where(x > 0, torch.log(safe), 0.0)"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from typing import Dict, Iterator, List, Optional, Set
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set
 
 import libcst as cst
 
@@ -22,6 +22,7 @@ from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value, dotted_name, positional_count, string_value
 from nanlint.semantic.scope import DefinitionBinding, ImportBinding, ScopeStack, ValueBinding
 from nanlint.semantic.values import UNKNOWN, Value
+from nanlint.walker import children
 
 _BUILTINS = frozenset({"abs", "len", "max", "min", "sum", "pow", "float", "int", "round", "range", "enumerate", "iter", "next"})
 
@@ -45,6 +46,8 @@ _OPERAND_KEYWORDS = ("input", "x", "a", "tensor", "logits", "features")
 
 # Names of small positive guard constants: `eps`, `self.epsilon`, `layer_norm_eps`, `EPS`, `smooth`.
 _EPS_NAME = re.compile(r"(?:^|_)(?:eps|epsilon|tiny|smooth|smoothing)(?:$|_|\d)", re.IGNORECASE)
+# Parameter names that say the argument holds probabilities (what callers pass is not seen).
+_PROBABILITY_NAME = re.compile(r"^(?:probs?|probabilit(?:y|ies)|predictions|y_pred|y_prob|\w+_probs?|probs?_\w+)$")
 # Methods that mutate their receiver in place; the receiver's facts are recomputed or forgotten.
 _IN_PLACE_GUARDS = frozenset({"clamp_", "clamp_min_", "clip_", "add_", "div_", "mul_", "sub_"})
 _EMPTY_MODULE = cst.Module(body=[])
@@ -55,12 +58,29 @@ def expression_key(expr: cst.CSTNode) -> str:
     return "".join(_EMPTY_MODULE.code_for_node(expr).split())
 
 
+class _Conditions:
+    """The conditions tested in one scope; their expression keys are computed on first use."""
+
+    __slots__ = ("tests", "_keys", "_done")
+
+    def __init__(self) -> None:
+        self.tests: List[cst.BaseExpression] = []
+        self._keys: Set[str] = set()
+        self._done = 0
+
+    def keys(self) -> Set[str]:
+        while self._done < len(self.tests):
+            self._keys.update(expression_key(part) for part in _key_parts(self.tests[self._done]))
+            self._done += 1
+        return self._keys
+
+
 def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
 def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -70,7 +90,7 @@ def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         if isinstance(current, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
             yield current
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
 def _assign_targets(target: cst.BaseExpression):
@@ -101,7 +121,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         self._dict_entries: Dict[tuple, Value] = {}
         self._step_events: Dict[int, List[steps.Event]] = {}
         # Expressions tested in a condition (if/while/assert/where/ternary), per scope.
-        self._checked: Dict[int, Set[str]] = {}
+        self._checked: Dict[int, "_Conditions"] = {}
         # Whether a layer that normalizes or rescales inputs has been built in this file.
         self._normalizing_layer_seen = False
 
@@ -204,6 +224,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self._subscript_value(expr)
         if isinstance(expr, cst.IfExp):
             return v.join(self.value(expr.body), self.value(expr.orelse))
+        if isinstance(expr, (cst.Comparison, cst.BooleanOperation)):
+            return Value(tags=frozenset({"mask"}) | self._about(expr))  # a test of some data
         if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
             return Value(elements=tuple(self.value(e.value) for e in expr.elements))
         return UNKNOWN
@@ -281,8 +303,49 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return UNKNOWN
         if base.item is not None:
             return base.item  # `dataset[i]`: one sample
+        if base.zero is not None:
+            selected = self._selected_nonzero(expr)
+            if selected is not None:
+                return selected
         # Indexing keeps element facts (a slice of probabilities is probabilities).
         return replace(base, tags=base.tags - {"parsed-args"}, result=None)
+
+    def _selected_nonzero(self, expr: cst.Subscript) -> Optional[Value]:
+        """`p[p > 0]` is positive; `u[nz]` with `nz = torch.nonzero(counts)` and `u` computed
+        from `counts` selects by a test of the same data: its zeros are not known any more."""
+        base = self.value(expr.value)
+        base_key = expression_key(expr.value)
+        related = self._local_names(expr.value)
+        if isinstance(expr.value, cst.Name):
+            binding = self.scopes.lookup(expr.value.value)
+            if isinstance(binding, ValueBinding) and binding.node is not None:
+                related |= self._local_names(binding.node)
+        for element in expr.slice:
+            index = element.slice
+            if not isinstance(index, cst.Index):
+                continue
+            test = index.value
+            if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and expression_key(test.left) == base_key:
+                target = test.comparisons[0]
+                bound = self.value(target.comparator).const
+                above = isinstance(target.operator, cst.GreaterThan) and bound is not None and bound >= 0
+                nonzero = isinstance(target.operator, cst.NotEqual) and bound == 0
+                if above or nonzero:
+                    return Value(lo=v.TINY, guarded=True, tags=base.tags - {"parsed-args"})
+            about = {tag[len("about:"):] for tag in self.value(test).tags if tag.startswith("about:")}
+            if about & related:
+                return replace(base, zero=None, guarded=True, tags=base.tags - {"parsed-args"}, result=None)
+        return None
+
+    def _local_names(self, expr: cst.CSTNode) -> Set[str]:
+        """Names in an expression that are not imports (the data it is computed from)."""
+        return {
+            node.value for node in _walk(expr)
+            if isinstance(node, cst.Name) and not isinstance(self.scopes.lookup(node.value), ImportBinding)
+        }
+
+    def _about(self, expr: cst.CSTNode) -> FrozenSet[str]:
+        return frozenset(f"about:{name}" for name in self._local_names(expr))
 
     def _call_value(self, call: cst.Call) -> Value:
         op = self.operation(call)
@@ -301,6 +364,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 return self.value(func.value)
             if method in ("size", "numel", "dim", "nelement"):
                 return Value(lo=0.0, tags=frozenset({"size"}))
+            if method in ("nonzero", "argwhere"):
+                return Value(tags=frozenset({"selection"}) | self._about(func.value))
             if method == "count_nonzero":
                 return v.nonnegative(v.COUNT, "`count_nonzero` is 0 when nothing is selected", "count")
             if method in ("parse_args", "parse_known_args"):
@@ -330,6 +395,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self.value(first) if first is not None else v.constant(0)
         if qualified in names.VALUE_PRESERVING_FUNCTIONS and first is not None:
             return self.value(first)
+        if qualified.rsplit(".", 1)[-1] in ("nonzero", "argwhere", "flatnonzero") and first is not None:
+            return Value(tags=frozenset({"selection"}) | self._about(first))
         data = self._data_call_value(qualified, call, first)
         if data is not None:
             return data
@@ -697,6 +764,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def visit_CompIf(self, node: cst.CompIf) -> None:
         self._record_condition(node.test)
 
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        # `is_small = pos < max_exact` builds a mask that a later `where` applies.
+        self._record_condition(node)
+
     def leave_Expr(self, original_node: cst.Expr) -> None:
         """In-place methods as statements: `d.clamp_(min=eps)` guards `d`; others forget its facts."""
         call = original_node.value
@@ -728,7 +799,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def _record_condition(self, test: cst.BaseExpression) -> None:
         key = id(self.scopes.current.node) if self.scopes.current.node is not None else 0
-        self._checked.setdefault(key, set()).update(expression_key(part) for part in _key_parts(test))
+        # The keys are source text (a code generation per part): computed only if a rule asks.
+        self._checked.setdefault(key, _Conditions()).tests.append(test)
 
     def is_checked(self, expr: cst.BaseExpression) -> bool:
         """Whether a condition seen so far in an enclosing scope (`if`, `while`, `assert`, a
@@ -741,8 +813,15 @@ class SemanticModel(cst.BatchableCSTVisitor):
             binding = self.scopes.lookup(expr.value)
             if isinstance(binding, ValueBinding) and binding.node is not None:
                 keys.add(expression_key(binding.node))
+        else:
+            # Local variables inside the expression that carry its zero (`log(pos.float() / n)`
+            # with `pos` tested in `pos < n`).
+            for part in _walk(expr):
+                if isinstance(part, cst.Name) and self.value(part).zero is not None:
+                    keys.add(part.value)
         for scope in self.scopes.scopes:
-            checked = self._checked.get(id(scope.node) if scope.node is not None else 0)
+            conditions = self._checked.get(id(scope.node) if scope.node is not None else 0)
+            checked = conditions.keys() if conditions is not None else None
             if checked and not keys.isdisjoint(checked):
                 return True
         return False
@@ -757,6 +836,11 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 for item, element in zip(items, value.elements):
                     self._bind_target(item.value, element)
                 return
+        if not isinstance(target, cst.Name) and "selection" in value.tags:
+            # `rows, cols = torch.nonzero(m, as_tuple=True)`: each part still selects by a test of `m`.
+            for name, _ in _assign_targets(target):
+                self.scopes.bind(name, ValueBinding(None, Value(tags=value.tags)))
+            return
         for name, whole in _assign_targets(target):
             existing = self.scopes.current.bindings.get(name)
             # `try: import x / except ImportError: x = None` keeps the import's meaning.
@@ -794,6 +878,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 every.append(star)
         for param in every:
             value = defaults.get(param.name.value, UNKNOWN)
+            starred = param is params.star_arg or param is params.star_kwarg
+            if value is UNKNOWN and not starred and _PROBABILITY_NAME.match(param.name.value):
+                value = v.named_probability(param.name.value)
             self.scopes.bind(param.name.value, ValueBinding(None, value.tagged("parameter")))
 
     def _record_argparse(self, call: cst.Call) -> None:

@@ -39,6 +39,7 @@ import libcst as cst
 from nanlint import names
 from nanlint.semantic.calls import argument_value, dotted_name, keyword_names, positional_count
 from nanlint.semantic.scope import DefinitionBinding, ValueBinding
+from nanlint.walker import children, visit
 
 # --- event kinds -----------------------------------------------------------------------
 ZERO_GRAD = "zero_grad"
@@ -183,7 +184,7 @@ def _small_statements_of(node: cst.CSTNode) -> Iterator[cst.BaseSmallStatement]:
     if isinstance(node, cst.BaseSmallStatement):
         yield node
         return
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, (cst.BaseStatement, cst.BaseSuite, cst.BaseSmallStatement, cst.Else, cst.ExceptHandler,
                               cst.ExceptStarHandler, cst.Finally, cst.MatchCase)):
             yield from _small_statements_of(child)
@@ -376,7 +377,7 @@ class _Walker:
 
     def _expression(self, node: cst.CSTNode, statement: cst.CSTNode) -> None:
         calls = _Calls()
-        node.visit(calls)
+        visit(node, calls)
         if not calls.found:
             return
         self.statement = statement

@@ -30,12 +30,14 @@ DIFFERENCE = "difference"  # 1 - p for a probability p
 CLAMPED_AT_ZERO = "clamped-at-zero"  # clamp(min=0) keeps 0 in range
 MODEL_OUTPUT = "model-output"  # raw output of a network: any sign, any size
 LITERAL = "literal"  # the constant 0 itself
+NAMED = "named"  # a parameter named like a probability (`probs`, `y_pred`), value unseen
 
 # Tags: roles of a value that rules and the model read.
 PROBABILITY = "probability"  # an output of softmax or sigmoid (or a slice, mean or product of them)
 EPS = "eps"  # a small positive guard constant whose value the source does not show (`eps`, `self.eps`)
 RAW_PIXELS = "raw-pixels"  # image data in its stored 0-255 range
 RANDOM = "random"  # a random array (`torch.randn(...)`), possibly scaled
+PROBABILITY_NAME = "probability-name"  # a parameter named like a probability
 # Tags that name the producing operation and must not survive arithmetic on the value.
 _PRODUCER_TAGS = frozenset({PROBABILITY})
 
@@ -89,6 +91,12 @@ def constant(number: float) -> Value:
 
 def probability(op: str) -> Value:
     return Value(lo=0.0, hi=1.0, zero=Zero(UNDERFLOW, f"a `{op}` output underflows to 0"), tags=frozenset({op, PROBABILITY}))
+
+
+def named_probability(name: str) -> Value:
+    """A parameter whose name says it holds probabilities; what the caller passes is not seen."""
+    reason = f"`{name}` is named as a probability, and probabilities reach exactly 0"
+    return Value(lo=0.0, hi=1.0, zero=Zero(NAMED, reason), tags=frozenset({PROBABILITY_NAME}))
 
 
 def nonnegative(kind: str, reason: str, *tags: str) -> Value:
@@ -171,7 +179,7 @@ def subtract(a: Value, b: Value) -> Value:
         hi = a.const - b.lo if b.lo is not None else None
         if lo > 0:
             return Value(lo=lo, hi=hi, guarded=b.guarded)
-        if PROBABILITY in b.tags and a.const == 1:
+        if b.tags & {PROBABILITY, PROBABILITY_NAME} and a.const == 1:
             reason = "`1 - p` is 0 where the probability p rounds to 1"
         elif lo == 0:
             reason = f"`{a.const:g} - x` is 0 where x reaches its upper bound {b.hi:g}"

@@ -1,0 +1,160 @@
+"""Training-step rules whose decision depends on the whole file (NAN305 outside loops,
+NAN310), and the seed articles' examples."""
+
+import textwrap
+
+import pytest
+
+from nanlint.registry import all_rules
+from nanlint.testing import run_rule
+
+
+def findings(code: str, source: str):
+    return [(d.line, d.code) for d in run_rule(all_rules()[code], textwrap.dedent(source))]
+
+
+LSTM_LOOP = """
+import torch
+model = torch.nn.LSTM(8, 16)
+{setup}
+for epoch in range(3):
+    for i, (x, y) in enumerate(loader):
+        out, _ = model(x)
+        loss_fn(out, y).backward()
+        {clip}
+        if (i + 1) % accum == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+"""
+
+
+def test_recurrent_model_trained_without_clipping_is_flagged_at_the_backward():
+    assert findings("NAN310", LSTM_LOOP.format(setup="", clip="")) == [(8, "NAN310")]
+
+
+@pytest.mark.parametrize(
+    "setup, clip",
+    [
+        ("", "torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)"),
+        ("", "accelerator.clip_grad_norm_(model.parameters(), 0.25)"),
+        ("", "for p in model.parameters(): p.grad.data.clamp_(-1, 1)"),
+        ("trainer = Trainer(gradient_clip_val=0.5)", ""),
+        ("args = TrainingArguments(max_grad_norm=1.0)", ""),
+    ],
+)
+def test_any_clipping_in_the_file_silences_the_recurrent_rule(setup, clip):
+    assert findings("NAN310", LSTM_LOOP.format(setup=setup, clip=clip)) == []
+
+
+def test_clipping_in_a_helper_counts():
+    source = """
+    import torch
+    def clip(model):
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    model = torch.nn.GRU(8, 16)
+    for x in data:
+        f(model, x).backward()
+        clip(model)
+        opt.step()
+    """
+    assert findings("NAN310", source) == []
+
+
+def test_norm_measurement_is_not_clipping():
+    source = """
+    import torch
+    model = torch.nn.RNN(8, 16)
+    for x in data:
+        f(model, x).backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
+        opt.step()
+    """
+    assert findings("NAN310", source) == [(5, "NAN310")]
+
+
+def test_keras_recurrent_model():
+    flagged = """
+    import tensorflow as tf
+    model = tf.keras.Sequential([tf.keras.layers.SimpleRNN(32), tf.keras.layers.Dense(1)])
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="mse")
+    model.fit(x, y, epochs=3)
+    """
+    assert findings("NAN310", flagged) == [(5, "NAN310")]
+    assert findings("NAN310", flagged.replace("Adam(1e-3)", "Adam(1e-3, global_clipnorm=1.0)")) == []
+
+
+def test_recurrent_layer_without_training_in_the_file_is_not_flagged():
+    assert findings("NAN310", "import torch\nclass Net(torch.nn.Module):\n    def __init__(self):\n"
+                              "        self.rnn = torch.nn.LSTM(8, 16)\n") == []
+
+
+def test_recurrent_rule_is_off_by_default():
+    assert all_rules()["NAN310"].default_enabled is False
+
+
+def test_scaler_step_outside_a_loop_needs_an_update_somewhere_in_the_file():
+    source = """
+    class Trainer:
+        def optimizer_step(self):
+            self.scaler.step(self.optimizer)
+    """
+    assert findings("NAN305", source) == [(4, "NAN305")]
+    assert findings("NAN305", source + "scaler.update()\n") == []
+
+
+SEED_001 = """
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+optimizer = optim.Adam(model.parameters(), lr=0.001)
+
+for epoch in range(num_epochs):
+    for inputs, targets in dataloader:
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = loss_fn(outputs, targets)
+
+        # Gradient clipping
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+
+        loss.backward()
+        optimizer.step()
+"""
+
+
+def test_seed_article_clip_before_backward_is_flagged_and_its_fix_is_not():
+    assert findings("NAN302", SEED_001) == [(15, "NAN302")]
+    fixed = SEED_001.replace(
+        "        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n\n        loss.backward()\n",
+        "        loss.backward()\n        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n",
+    )
+    assert fixed != SEED_001
+    for code in ("NAN302", "NAN303", "NAN304", "NAN305", "NAN306", "NAN307", "NAN308"):
+        assert findings(code, fixed) == [], code
+
+
+SEED_003 = """
+import tensorflow as tf
+optimizer = tf.train.AdamOptimizer(learning_rate=0.001)
+gradients, variables = zip(*optimizer.compute_gradients(loss))
+gradients, _ = tf.clip_by_global_norm(gradients, 5.0)  # Limit gradient norm
+train_op = optimizer.apply_gradients(zip(gradients, variables))
+
+class StableTrainer:
+    def train_step(self, x, y):
+        with tf.GradientTape() as tape:
+            predictions = self.model(x)
+            loss = tf.keras.losses.sparse_categorical_crossentropy(y, predictions)
+        gradients = tape.gradient(loss, self.model.trainable_variables)
+        gradients, _ = tf.clip_by_global_norm(gradients, 5.0)
+        self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
+"""
+
+
+def test_seed_article_tensorflow_clipping_is_silent_and_a_broken_copy_is_not():
+    assert findings("NAN309", SEED_003) == []
+    broken = SEED_003.replace("gradients, _ = tf.clip_by_global_norm(gradients, 5.0)\n        self",
+                              "clipped, _ = tf.clip_by_global_norm(gradients, 5.0)\n        self")
+    assert broken != SEED_003
+    assert findings("NAN309", broken) == [(15, "NAN309")]
