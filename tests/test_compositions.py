@@ -79,31 +79,54 @@ def test_float32_rounding_of_clamp_bounds():
 
 
 def test_inverse_trig_message_says_what_the_bound_becomes():
-    (message,) = _messages("NAN111", "import torch\ny = torch.acos(c.clamp(-1 + 1e-8, 1 - 1e-8))")
-    assert "rounds to 1.0 in float32" in message
-    assert _messages("NAN111", "import torch\ny = torch.acos(c.clamp(-1 + 1e-7, 1 - 1e-7))") == []
+    source = "import torch\ndef angle_loss(c):\n    return torch.acos(c.clamp(-1 + {eps}, 1 - {eps}))"
+    (message,) = _messages("NAN111", source.format(eps="1e-8"))
+    assert "0.99999999" in message and "rounds to 1.0 in float32" in message
+    assert _messages("NAN111", source.format(eps="1e-7")) == []
 
 
 def test_sqrt_message_gives_the_reason_for_zero():
-    (message,) = _messages("NAN109", "import torch\nd = torch.sqrt(x.var(dim=0))")
-    assert "`var` is 0" in message
+    (message,) = _messages("NAN109", "import torch\ndef loss(a, b):\n    return torch.sqrt(((a - b) ** 2).sum(-1))")
+    assert "sum of squared differences" in message
+    (message,) = _messages("NAN109", "import torch\ndef loss(d):\n    return torch.sqrt(d.clamp(min=0))")
+    assert "clamping at 0" in message
+
+
+PAIR_DISTANCE = "torch.sqrt(((a - b) ** 2).sum(-1))"
 
 
 @pytest.mark.parametrize(
     "source",
     [
-        # decorated no_grad function, then a differentiable one: the context is left correctly
-        "import torch\n@torch.no_grad()\ndef f(a, b):\n    return 1\ndef g(a, b):\n    return torch.sqrt(((a - b) ** 2).sum(-1))",
-        "import torch\nwith torch.no_grad():\n    pass\nd = torch.sqrt(((a - b) ** 2).sum(-1))",
-        "import torch\nwith torch.set_grad_enabled(True):\n    d = torch.sqrt(((a - b) ** 2).sum(-1))",
+        # a no_grad function, then a loss: the no_grad context ends with its function
+        f"import torch\n@torch.no_grad()\ndef f(a, b):\n    return 1\ndef my_loss(a, b):\n    return {PAIR_DISTANCE}",
+        f"import torch\ndef my_loss(a, b):\n    with torch.no_grad():\n        pass\n    return {PAIR_DISTANCE}",
+        f"import torch\ndef my_loss(a, b):\n    with torch.set_grad_enabled(True):\n        return {PAIR_DISTANCE}",
+        f"import torch\nclass Net(torch.nn.Module):\n    def forward(self, a, b):\n        return {PAIR_DISTANCE}",
+        f"import torch\nimport lightning as L\nclass Lit(L.LightningModule):\n    def training_step(self, a, b):\n        return {PAIR_DISTANCE}",
+        f"import torch\nclass Trainer:\n    def train_step(self, a, b):\n        return {PAIR_DISTANCE}",
     ],
 )
-def test_no_grad_context_ends_where_it_ends(source):
+def test_training_code_is_where_gradients_flow(source):
     assert len(_messages("NAN109", source)) == 1
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        f"import torch\ndef my_loss(a, b):\n    with torch.set_grad_enabled(False):\n        return {PAIR_DISTANCE}",
+        f"import torch\nclass Metric:\n    def compute(self, a, b):\n        return {PAIR_DISTANCE}",
+        f"import torch\nclass Net(torch.nn.Module):\n    pass\ndef helper(a, b):\n    return {PAIR_DISTANCE}",
+        f"import torch\nclass Net(torch.nn.Module):\n    @torch.inference_mode()\n    def forward(self, a, b):\n        return {PAIR_DISTANCE}",
+        f"import torch\nd = {PAIR_DISTANCE}",
+    ],
+)
+def test_code_that_is_not_differentiated_is_silent(source):
+    assert _messages("NAN109", source) == []
+
+
 def test_unsafe_where_reports_each_unsafe_operation_once():
-    source = "import torch\ny = torch.where(x > 0, torch.log(x) + torch.sqrt(x), 0.0)"
+    source = "import torch\ndef loss(x):\n    return torch.where(x > 0, torch.log(x) + torch.sqrt(x), 0.0)"
     assert len(_messages("NAN112", source)) == 2
 
 

@@ -94,12 +94,28 @@ def test_recurrent_rule_is_off_by_default():
 
 def test_scaler_step_outside_a_loop_needs_an_update_somewhere_in_the_file():
     source = """
+    import torch
     class Trainer:
+        def __init__(self):
+            self.scaler = torch.cuda.amp.GradScaler()
+
         def optimizer_step(self):
             self.scaler.step(self.optimizer)
     """
-    assert findings("NAN305", source) == [(4, "NAN305")]
+    assert findings("NAN305", source) == [(8, "NAN305")]
     assert findings("NAN305", source + "scaler.update()\n") == []
+
+
+def test_an_object_only_named_scaler_may_be_a_wrapper_that_updates_itself():
+    # timm-style `NativeScaler`: `loss_scaler(loss, optimizer)` runs backward, `step()` updates
+    source = """
+    for batch in loader:
+        loss_scaler(compute(batch), optimizer)
+        loss_scaler.step(optimizer)
+    """
+    assert findings("NAN305", source) == []
+    assert findings("NAN305", source.replace("loss_scaler(compute(batch), optimizer)",
+                                             "loss_scaler.scale(compute(batch)).backward()")) == [(5, "NAN305")]
 
 
 SEED_001 = """

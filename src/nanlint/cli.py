@@ -111,12 +111,19 @@ def _load_settings(paths: Sequence[str], config: Optional[str], isolated: bool, 
               help="Record the current findings in FILE (a baseline) and exit 0.")
 @click.option("--exit-zero", is_flag=True, help="Exit with status 0 even when there are findings.")
 @click.option("--show-tracebacks", is_flag=True, help="Print the traceback of internal errors to stderr.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+              help="Check files in N worker processes (default: the CPUs available).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the results cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where to keep the results cache (default: $NANLINT_CACHE_DIR, else .nanlint_cache next to "
+                   "the config file, else in the current folder).")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print the documentation of a rule and exit.")
 @click.version_option(__version__, "--version", prog_name="nanlint")
 def main(paths: Tuple[str, ...], select, ignore, extend_select, extend_ignore, exclude, extend_exclude,
          per_file_ignores, no_respect_gitignore, config, isolated, stdin_filename, output_format, statistics,
-         show_fixes, baseline_file, write_baseline_file, exit_zero, show_tracebacks, list_rules, explain) -> None:
+         show_fixes, baseline_file, write_baseline_file, exit_zero, show_tracebacks, list_rules, explain,
+         jobs=None, no_cache=False, cache_dir=None) -> None:
     """Find the causes of NaN and Inf losses in training code, without running it."""
     from nanlint.formatters import FORMATS
 
@@ -145,7 +152,8 @@ def main(paths: Tuple[str, ...], select, ignore, extend_select, extend_ignore, e
     if settings.output_format not in FORMATS:
         raise fail(f"unknown output format {settings.output_format!r} in {settings.config_path}")
     report = ReportOptions(statistics, show_fixes, baseline_file, write_baseline_file)
-    exit_code = _check(paths, settings, rules, stdin_filename, show_tracebacks, report)
+    exit_code = _check(paths, settings, rules, stdin_filename, show_tracebacks, report,
+                       SpeedOptions(jobs, no_cache, cache_dir))
     raise click.exceptions.Exit(EXIT_CLEAN if exit_zero and exit_code == EXIT_FINDINGS else exit_code)
 
 
@@ -222,8 +230,23 @@ def _never_fail_on_output() -> None:
                 pass
 
 
+class SpeedOptions(NamedTuple):
+    jobs: Optional[int] = None
+    no_cache: bool = False
+    cache_dir: Optional[str] = None
+
+
+def _open_cache(settings, enabled, speed: SpeedOptions):
+    if speed.no_cache:
+        return None
+    from nanlint.cache import Cache, default_directory
+
+    directory = Path(speed.cache_dir) if speed.cache_dir else default_directory(settings.root)
+    return Cache(directory, enabled, settings.rule_options, {"max_file_size": settings.max_file_size})
+
+
 def _check(paths: Sequence[str], settings, rules, stdin_filename: Optional[str], show_tracebacks: bool,
-           report: ReportOptions = ReportOptions()) -> int:
+           report: ReportOptions = ReportOptions(), speed: SpeedOptions = SpeedOptions()) -> int:
     from nanlint.diagnostics import INTERNAL_ERROR_CODE
     from nanlint.discovery import discover
     from nanlint.formatters import get_formatter
@@ -237,8 +260,8 @@ def _check(paths: Sequence[str], settings, rules, stdin_filename: Optional[str],
     roots = [settings.root] if settings.root else []
     discovered = discover(paths, settings.all_excludes, settings.respect_gitignore, roots)
     enabled = settings.selection.enabled(rules.values())
-    result = run(discovered, settings, enabled, stdin_filename, progress=progress) if progress else \
-        run(discovered, settings, enabled, stdin_filename)
+    result = run(discovered, settings, enabled, stdin_filename, progress=progress, jobs=speed.jobs,
+                 cache=_open_cache(settings, enabled, speed))
     if progress is not None:
         progress.clear()
     ran = {rule.code: rule for rule in enabled}  # formats that describe rules describe those that ran

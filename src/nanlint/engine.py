@@ -14,7 +14,7 @@ import threading
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -38,7 +38,38 @@ class LintResult:
 
 
 def rules_that_could_fire(source: str, rules: Sequence[Type[Rule]]) -> List[Type[Rule]]:
-    return [rule for rule in rules if rule.could_fire(source)]
+    # Many rules share triggers ("log", "softmax", ...): search the text for each one once.
+    seen: Dict[str, bool] = {}
+    active: List[Type[Rule]] = []
+    for rule in rules:
+        triggers = rule.triggers
+        if getattr(rule.could_fire, "__func__", None) is not _DEFAULT_COULD_FIRE or not isinstance(triggers, tuple):
+            if _could_fire(rule, source):  # its own could_fire, or no/odd triggers
+                active.append(rule)
+            continue
+        for trigger in triggers:
+            hit = seen.get(trigger) if isinstance(trigger, str) else None
+            if hit is None:
+                try:
+                    hit = trigger in source
+                except TypeError:  # a broken (plugin) trigger: run the rule
+                    hit = True
+                if isinstance(trigger, str):
+                    seen[trigger] = hit
+            if hit:
+                active.append(rule)
+                break
+    return active
+
+
+_DEFAULT_COULD_FIRE = Rule.could_fire.__func__  # type: ignore[attr-defined]
+
+
+def _could_fire(rule: Type[Rule], source: str) -> bool:
+    try:
+        return bool(rule.could_fire(source))
+    except Exception:  # noqa: BLE001 - a broken (plugin) trigger: run the rule, its guard reports what fails
+        return True
 
 
 def lint_source(

@@ -82,7 +82,8 @@ OPERATIONS: Dict[str, Tuple[str, ...]] = {
     "var": _spell(TORCH + NUMPY + KERAS, "var") + _spell(TF, "reduce_variance"),
     "sum": _spell(TORCH + NUMPY + KERAS, "sum") + _spell(TF, "reduce_sum"),
     "mean": _spell(TORCH + NUMPY + KERAS, "mean") + _spell(TF, "reduce_mean"),
-    "max": _spell(TORCH + NUMPY + KERAS, "max", "amax") + _spell(TF, "reduce_max"),
+    "max": _spell(TORCH + NUMPY + KERAS, "max", "amax") + _spell(TF, "reduce_max")
+    + _spell(TORCH_NN, "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"),
     "min": _spell(TORCH + NUMPY + KERAS, "min", "amin") + _spell(TF, "reduce_min"),
     "where": _spell(TORCH + TF + KERAS + NUMPY, "where"),
     "relu": _spell(TORCH + TORCH_NN + TF + KERAS + JAX_NN, "relu"),
@@ -543,3 +544,9 @@ TF_VARIABLES: FrozenSet[str] = frozenset({"tensorflow.Variable", "tensorflow.com
 
 # Namespaces whose `isnan` handles what their `nan` is compared with.
 ISNAN_NAMESPACES: FrozenSet[str] = frozenset({"numpy", "torch", "jax.numpy", "math", "cupy"})
+# Samplers of the uniform distribution on [0, 1): their values never reach 1.
+UNIT_UNIFORM_SAMPLERS: FrozenSet[str] = frozenset(
+    _spell(("torch",), "rand", "rand_like")
+    + _spell(("numpy.random", "jax.numpy.random", "cupy.random"), "rand", "random", "random_sample", "uniform")
+    + _spell(("jax.random", "tensorflow.random", "keras.random", "tensorflow.keras.random"), "uniform")
+)

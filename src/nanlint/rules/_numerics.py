@@ -9,8 +9,9 @@ and whether the argument of an `exp` is bounded.
 from __future__ import annotations
 
 import math
+import re
 import struct
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -31,6 +32,15 @@ _SET_GRAD_ENABLED = frozenset({"torch.set_grad_enabled", "torch.autograd.set_gra
 # exp(80) ~ 5.5e34 fits float32 (max ~3.4e38, exp overflows above ~88.7).
 EXP_SAFE_BOUND = 80.0
 _MAX_ORIGIN_STEPS = 6
+# Functions whose names say they compute a training objective (gradients flow through them).
+_OBJECTIVE_NAME = re.compile(r"loss|criterion|divergence|entropy|elbo|objective|nll|train", re.IGNORECASE)
+# Calls that cut the autograd graph or leave tensors for Python values.
+_DETACHING_METHODS = frozenset({"detach", "detach_", "item", "numpy", "tolist"})
+# Array constructors whose literal elements bound the values.
+_ARRAY_CONSTRUCTORS = frozenset(
+    f"{ns}.{fn}" for ns in ("numpy", "jax.numpy", "torch", "tensorflow", "cupy")
+    for fn in ("array", "asarray", "tensor", "as_tensor", "constant", "convert_to_tensor")
+)
 
 
 def token_triggers(*names_: str) -> Tuple[str, ...]:
@@ -84,8 +94,9 @@ class NumericsRule(Rule):
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
-        self._no_grad_depth = 0
         self._no_grad_nodes: List[cst.CSTNode] = []
+        # Enclosing classes and functions, innermost last: (node, model class?, method names).
+        self._definitions: List[Tuple[cst.CSTNode, bool, FrozenSet[str]]] = []
 
     # --- autograd context ----------------------------------------------------------
 
@@ -110,14 +121,63 @@ class NumericsRule(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if any(self._turns_grad_off(decorator.decorator) for decorator in node.decorators):
             self._no_grad_nodes.append(node)
+        self._definitions.append((node, False, frozenset()))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         if self._no_grad_nodes and self._no_grad_nodes[-1] is original_node:
             self._no_grad_nodes.pop()
+        if self._definitions and self._definitions[-1][0] is original_node:
+            self._definitions.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        methods = frozenset(item.name.value for item in body if isinstance(item, cst.FunctionDef))
+        self._definitions.append((node, self.semantic.is_model_class(node), methods))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        if self._definitions and self._definitions[-1][0] is original_node:
+            self._definitions.pop()
 
     @property
     def in_no_grad(self) -> bool:
         return bool(self._no_grad_nodes)
+
+    def enclosing_class(self) -> Optional[Tuple[cst.ClassDef, bool, FrozenSet[str]]]:
+        for node, is_model, methods in reversed(self._definitions):
+            if isinstance(node, cst.ClassDef):
+                return node, is_model, methods
+        return None
+
+    @property
+    def in_training_code(self) -> bool:
+        """Code that gradients flow through: a method of a network class (`nn.Module`,
+        `keras.Model`, `flax.linen.Module`, a LightningModule), or a function whose name
+        says it computes a loss or trains. Feature extractors, metrics, schedulers and
+        optimizers, which are differentiable in principle but never differentiated, are not."""
+        if self.in_no_grad:
+            return False
+        functions = [node for node, _, _ in self._definitions if isinstance(node, cst.FunctionDef)]
+        if any(_OBJECTIVE_NAME.search(function.name.value) for function in functions):
+            return True
+        enclosing = self.enclosing_class()
+        return enclosing is not None and enclosing[1] and bool(functions)
+
+    def detached(self, expr: cst.BaseExpression) -> bool:
+        """`x.data`, `x.detach()`, `x.item()` on the way to `expr`: no gradient flows."""
+        found: List[bool] = []
+
+        class _Finder(cst.CSTVisitor):
+            def visit_Attribute(self, node: cst.Attribute) -> None:
+                if node.attr.value == "data":
+                    found.append(True)
+
+            def visit_Call(self, node: cst.Call) -> None:
+                if isinstance(node.func, cst.Attribute) and node.func.attr.value in _DETACHING_METHODS:
+                    found.append(True)
+
+        for candidate in {id(expr): expr, id(self.origin(expr)): self.origin(expr)}.values():
+            candidate.visit(_Finder())
+        return bool(found)
 
     # --- frameworks ----------------------------------------------------------------
 
@@ -222,6 +282,68 @@ class NumericsRule(Rule):
             return None
         return call.args[0].value
 
+    # --- literal arrays and distances ----------------------------------------------
+
+    def literal_bounds(self, expr: cst.BaseExpression) -> Optional[Tuple[float, float]]:
+        """(min, max) of an array built from literal numbers (`np.array([[1, 2], [3, 4]])`) or
+        sampled uniformly on [0, 1) (`np.random.rand(5, 5)`); None otherwise."""
+        found = self.origin(expr)
+        if not isinstance(found, cst.Call):
+            return None
+        qualified = self.qualified_name(found.func) or ""
+        if qualified in names.UNIT_UNIFORM_SAMPLERS and not any(arg.keyword is not None for arg in found.args):
+            return (0.0, 1.0)
+        if qualified not in _ARRAY_CONSTRUCTORS or not found.args:
+            return None
+        numbers: List[float] = []
+        if not self._collect_numbers(found.args[0].value, numbers) or not numbers:
+            return None
+        return (min(numbers), max(numbers))
+
+    def _collect_numbers(self, expr: cst.BaseExpression, out: List[float]) -> bool:
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            return all(self._collect_numbers(element.value, out) for element in expr.elements)
+        const = self.semantic.constant(expr)
+        if const is None or math.isnan(const):
+            return False
+        out.append(const)
+        return True
+
+    def difference(self, expr: cst.BaseExpression) -> Optional[cst.BinaryOperation]:
+        """`a - b` of two non-constant values (not a complement such as `1 - p`)."""
+        found = self.origin(expr)
+        if isinstance(found, cst.BinaryOperation) and isinstance(found.operator, cst.Subtract):
+            if not self.is_constant(found.left) and not self.is_constant(found.right):
+                return found
+        return None
+
+    def squared_difference(self, expr: cst.BaseExpression) -> Optional[cst.BinaryOperation]:
+        """`(a - b) ** 2`, `(a - b).pow(2)`, `square(a - b)`, `abs(a - b)`, `d * d` for d = a - b."""
+        found = self.origin(expr)
+        base: Optional[cst.BaseExpression] = None
+        if isinstance(found, cst.BinaryOperation):
+            if isinstance(found.operator, cst.Power) and self.is_constant(found.right, 2):
+                base = found.left
+            elif isinstance(found.operator, cst.Multiply) and found.left.deep_equals(found.right):
+                base = found.left
+        elif isinstance(found, cst.Call):
+            op = self.operation(found)
+            if op in ("square", "abs"):
+                base = self.semantic.operand(found)
+            elif op == "pow":
+                exponent = argument_value(found, ("exponent", "y", "x2"), 0 if self.semantic.is_method_call(found) else 1)
+                if exponent is not None and self.is_constant(exponent, 2):
+                    base = self.semantic.operand(found)
+        return self.difference(base) if base is not None else None
+
+    def distance_like(self, expr: cst.BaseExpression) -> bool:
+        """A sum or mean of squared differences: 0 wherever the two sides meet."""
+        found = self.origin(expr)
+        if isinstance(found, cst.Call) and self.operation(found) in ("sum", "mean"):
+            inner = self.semantic.operand(found)
+            return inner is not None and self.squared_difference(inner) is not None
+        return self.squared_difference(found) is not None
+
     # --- exp arguments -------------------------------------------------------------
 
     def max_shifted(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
@@ -248,6 +370,9 @@ class NumericsRule(Rule):
             return True
         if self.max_shifted(expr):
             return True
+        bounds = self.literal_bounds(expr)
+        if bounds is not None and bounds[1] <= EXP_SAFE_BOUND:
+            return True
         if depth > 3:
             return False
         found = self.origin(expr)
@@ -269,6 +394,9 @@ class NumericsRule(Rule):
     def exp_bounded_both(self, expr: cst.BaseExpression) -> bool:
         """`exp(expr)` neither overflows nor underflows to 0 in float32 (softmax-style sums)."""
         if self.max_shifted(expr):
+            return True
+        bounds = self.literal_bounds(expr)
+        if bounds is not None and -EXP_SAFE_BOUND <= bounds[0] and bounds[1] <= EXP_SAFE_BOUND:
             return True
         value = self.semantic.value(self.origin(expr))
         own = self.semantic.value(expr)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from nanlint.rule import Invalid, Valid
 from nanlint.rules._training_step import TrainingStepRule
@@ -46,7 +46,8 @@ class ClipWithoutUnscale(TrainingStepRule):
     ## Known problems
     `accelerator.clip_grad_norm_`, `fabric.clip_gradients` and Lightning's
     `clip_gradients` unscale for you and are not flagged. A clip in a helper that
-    has no `backward()` of its own is flagged only if the file never calls
+    has no `scaler.scale(loss).backward()` of its own is flagged only if the
+    scaler is built in the file (`GradScaler()`) and the file never calls
     `unscale_`, since the caller may unscale before calling it. A scaler created
     with `enabled=False` is still treated as scaling.
 
@@ -79,24 +80,27 @@ class ClipWithoutUnscale(TrainingStepRule):
         for index, clip in enumerate(sequence):
             if clip.kind != steps.CLIP or clip.nested or clip.managed or clip.norm_only:
                 continue
-            if not self._scaler_step_follows(sequence, index):
+            scaler_step = self._scaler_step_after(sequence, index)
+            if scaler_step is None:
                 continue
             before = sequence[:index]
             if any(event.kind == steps.UNSCALE for event in before):
                 continue
             scaled_backward = any(event.kind == steps.BACKWARD and event.scaled and steps.compatible(event, clip) for event in before)
-            if not scaled_backward and "unscale_" in self.context.source:
-                continue  # the caller may unscale before calling this helper
+            if not scaled_backward and (not scaler_step.known or "unscale_" in self.context.source):
+                # No `scaler.scale(loss).backward()` here: the caller may unscale before calling
+                # this helper, and an object merely named `scaler` may be a wrapper that unscales.
+                continue
             self.flag(clip.site)
 
     @staticmethod
-    def _scaler_step_follows(sequence: Sequence[steps.Event], index: int) -> bool:
+    def _scaler_step_after(sequence: Sequence[steps.Event], index: int) -> Optional[steps.Event]:
         clip = sequence[index]
         for event in sequence[index + 1:]:
             if event.kind == steps.BACKWARD:
-                return False
+                return None
             if event.kind == steps.SCALER_STEP and steps.compatible(clip, event):
-                return True
+                return event
             if event.kind == steps.STEP and steps.compatible(clip, event):
-                return False  # a plain optimizer step: not the AMP path
-        return False
+                return None  # a plain optimizer step: not the AMP path
+        return None

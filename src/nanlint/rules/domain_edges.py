@@ -13,36 +13,43 @@ from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value
 from nanlint.semantic.values import Value
 
-# Evidence that a non-negative value reaches exactly 0 in practice.
-_ZERO_KINDS = frozenset({v.NONNEGATIVE, v.SUM, v.REDUCTION, v.CLAMPED_AT_ZERO, v.DIFFERENCE})
 _ARRAY_FRAMEWORKS = frozenset({"torch", "tensor", "tensorflow", "keras", "jax", "autograd", "numpy", "cupy"})
-
-
-def _can_reach_zero(value: Value) -> bool:
-    """Known non-negative, not bounded away from 0, with evidence of an exact 0."""
-    return (
-        value.zero is not None
-        and value.zero.kind in _ZERO_KINDS
-        and value.lo is not None
-        and value.lo >= 0
-        and not value.positive
-        and not value.guarded
-    )
 
 
 def _number(number: float) -> str:
     return f"{number:g}"
 
 
+def zero_reason(rule: NumericsRule, operand: cst.BaseExpression) -> Optional[str]:
+    """Why `operand` is non-negative and realistically reaches exactly 0, or None.
+
+    Only evidence that makes 0 common counts: a (sum or mean of) squared differences
+    (0 wherever the two sides meet: the diagonal of a pairwise distance, a perfect fit),
+    a clamp at exactly 0 (the author expected values at or below 0), and `1 - p` for a
+    probability. A norm of a single vector is 0 only for an all-zero vector and is not
+    reported. Values with `.data`, `.detach()` or `.item()` on the way carry no gradient."""
+    value = rule.semantic.value(operand)
+    if value.positive or value.guarded or rule.detached(operand):
+        return None
+    if rule.distance_like(operand) and (value.lo is None or value.lo >= 0):
+        return "a sum of squared differences is 0 where the two sides are equal"
+    if value.zero is not None and value.zero.kind in (v.CLAMPED_AT_ZERO, v.DIFFERENCE) and value.lo is not None and value.lo >= 0:
+        return value.zero.reason
+    return None
+
+
 class SqrtOfPossiblyZero(NumericsRule):
     """
     ## What it does
-    Flags, in differentiable code (PyTorch, TensorFlow, Keras, JAX; not NumPy or
-    `math`, not under `torch.no_grad()`), `sqrt` of a value that is non-negative
-    but can be exactly 0: a sum of squares (`sqrt(((a - b) ** 2).sum(-1))`, the
-    hand-written `cdist`), a variance, `relu`/`abs`/`square` outputs, a value
-    clamped at exactly 0 (`d.clamp(min=0).sqrt()`), `1 - p` for a probability. In
-    TensorFlow and JAX it also flags `norm` of a difference (`tf.norm(a - b)`,
+    Flags `sqrt` of a value that is non-negative and commonly exactly 0, in code
+    that gradients flow through: a method of a network class (`nn.Module`,
+    `keras.Model`, `flax.linen.Module`, a LightningModule) or a function named like
+    a loss, in PyTorch, TensorFlow, Keras or JAX (not NumPy or `math`, not under
+    `torch.no_grad()`, not through `.data`/`.detach()`). The values it reports are a
+    sum or mean of squared differences (`sqrt(((a - b) ** 2).sum(-1))`, the
+    hand-written `cdist`, an RMSE), a value clamped at exactly 0
+    (`d2.clamp(min=0).sqrt()`), and `1 - p` for a probability. In TensorFlow and
+    JAX it also flags `norm` of a difference (`tf.norm(a - b)`,
     `jnp.linalg.norm(x - y, axis=-1)`), whose gradient is NaN at 0.
 
     ## Why is this bad?
@@ -65,8 +72,13 @@ class SqrtOfPossiblyZero(NumericsRule):
 
     ## Known problems
     PyTorch's own `norm`, `linalg.vector_norm` and `cdist` return a zero
-    subgradient at 0 and are not flagged. Code that is differentiable but never
-    differentiated (a metric computed without `no_grad`) is reported.
+    subgradient at 0 and are not flagged. The norm of a single vector
+    (`(x ** 2).sum(-1).sqrt()`) is 0 only for an all-zero vector and is not
+    reported. A distance computed in a helper function outside a network class
+    is not seen; neither are feature extractors, metrics and schedulers, which
+    are differentiable in principle but not differentiated. Inputs normalized
+    inside a network (`sqrt(var.clamp(min=0))` of the raw input) are reported
+    although no gradient reaches raw inputs.
 
     ## References
     - PyTorch issue #2421: "Gradient of zero norm is nan"
@@ -81,16 +93,19 @@ class SqrtOfPossiblyZero(NumericsRule):
     triggers = token_triggers("sqrt", "norm")
 
     VALID = [
-        Valid("import torch\nd = torch.sqrt(((a - b) ** 2).sum(-1) + 1e-12)"),
-        Valid("import numpy as np\nd = np.sqrt(((a - b) ** 2).sum(-1))"),
-        Valid("import torch\nwith torch.no_grad():\n    d = torch.sqrt(((a - b) ** 2).sum(-1))"),
-        Valid("import torch\nd = torch.norm(a - b, dim=-1)"),
-        Valid("import torch\nd = (x ** 2).sum(-1).clamp(min=1e-12).sqrt()"),
+        Valid("import torch\ndef pair_loss(a, b):\n    return torch.sqrt(((a - b) ** 2).sum(-1) + 1e-12).mean()"),
+        Valid("import numpy as np\ndef pair_loss(a, b):\n    return np.sqrt(((a - b) ** 2).sum(-1)).mean()"),
+        Valid("import torch\ndef pair_loss(a, b):\n    with torch.no_grad():\n        d = torch.sqrt(((a - b) ** 2).sum(-1))\n    return d"),
+        Valid("import torch\ndef pair_loss(a, b):\n    return torch.norm(a - b, dim=-1).mean()"),
+        Valid("import torch\ndef feature_distance(a, b):\n    return torch.sqrt(((a - b) ** 2).sum(-1))"),
+        Valid("import torch\nclass Norm(torch.nn.Module):\n    def forward(self, x):\n        return (x ** 2).sum(-1).sqrt()"),
     ]
     INVALID = [
-        Invalid("import torch\nd = torch.sqrt(((a - b) ** 2).sum(-1))", line=2, col=5),
-        Invalid("import torch\nd2 = (x2 + y2 - 2 * xy).clamp(min=0)\nd = d2.sqrt()", line=3, col=5),
-        Invalid("import tensorflow as tf\nd = tf.norm(a - b, axis=-1)", line=2, col=5),
+        Invalid("import torch\ndef contrastive_loss(a, b):\n    d = torch.sqrt(((a - b) ** 2).sum(-1))\n    return d.mean()",
+                line=3, col=9),
+        Invalid("import torch\nclass PairwiseDistance(torch.nn.Module):\n    def forward(self, x2, y2, xy):\n"
+                "        d2 = (x2 + y2 - 2 * xy).clamp(min=0)\n        return d2.sqrt()", line=5, col=16),
+        Invalid("import tensorflow as tf\ndef triplet_loss(a, p):\n    return tf.norm(a - p, axis=-1)", line=3, col=12),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -101,21 +116,19 @@ class SqrtOfPossiblyZero(NumericsRule):
             self._check_norm(node)
 
     def _check_sqrt(self, node: cst.Call) -> None:
-        if not self.differentiable(node):
+        if not self.differentiable(node) or not self.in_training_code:
             return
         operand = self.single_operand(node)
         if operand is None:
             return
-        value = self.semantic.value(operand)
-        if not _can_reach_zero(value):
-            return
-        assert value.zero is not None
-        self.report(node, message=f"`sqrt` of a value that can be 0 ({value.zero.reason}) has an infinite gradient "
-                                  "there, and the weights turn NaN")
+        reason = zero_reason(self, operand)
+        if reason is not None:
+            self.report(node, message=f"`sqrt` of a value that can be 0 ({reason}) has an infinite gradient there, "
+                                      "and the weights turn NaN")
 
     def _check_norm(self, node: cst.Call) -> None:
         framework = self.framework(node)
-        if framework not in ("tensorflow", "keras", "jax") or not self.differentiable(node):
+        if framework not in ("tensorflow", "keras", "jax") or not self.differentiable(node) or not self.in_training_code:
             return
         order = argument_value(node, ("ord",), 1)
         if order is not None and not (self.is_constant(order, 2) or _string(order) in ("euclidean", "fro")):
@@ -123,10 +136,7 @@ class SqrtOfPossiblyZero(NumericsRule):
         operand = self.semantic.operand(node)
         if operand is None:
             return
-        found = self.origin(operand)
-        if isinstance(found, cst.BinaryOperation) and isinstance(found.operator, cst.Subtract):
-            if self.is_constant(found.left) or self.is_constant(found.right):
-                return
+        if self.difference(operand) is not None and not self.detached(operand):
             self.report(node, message="`norm` of a difference is 0 where the two values meet, and its gradient "
                                       "there is NaN in TensorFlow and JAX")
 
@@ -190,9 +200,10 @@ class FractionalPowerOfNegative(NumericsRule):
     ]
     INVALID = [
         Invalid("import torch\nmodel = torch.nn.Linear(4, 1)\nout = model(x)\ny = out ** 0.5", line=4, col=5),
-        Invalid("import torch\ny = torch.pow(torch.sum((a - b) ** 2, dim=-1), 0.5)", line=2, col=5),
+        Invalid("import torch\ndef distance_loss(a, b):\n    return torch.pow(torch.sum((a - b) ** 2, dim=-1), 0.5).mean()",
+                line=3, col=12),
         Invalid("import torch\ny = (torch.tanh(a) - torch.tanh(b)).pow(1.5)", line=2, col=5),
-        Invalid("import numpy as np\ny = (np.log(a) - b) ** 0.25", line=2, col=5),
+        Invalid("import numpy as np\ny = (np.log(a) - np.log(b)) ** 0.25", line=2, col=5),
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -216,55 +227,41 @@ class FractionalPowerOfNegative(NumericsRule):
         value = self.semantic.value(base)
         if value.guarded or value.positive:
             return
-        framework = self.framework(call) if call is not None else None
-        known_array = framework in _ARRAY_FRAMEWORKS
-        if not known_array:
-            framework = self.producing_framework(base)
-            if framework is None and "model-output" in value.tags:
-                framework = "torch"
-        if framework not in _ARRAY_FRAMEWORKS:
-            framework = self._difference_framework(base)
-            if framework is None:
-                return
-        negative = self._negative_reason(base, value)
+        call_framework = self.framework(call) if call is not None else None
+        negative = self._negative_reason(base, value, call_framework in _ARRAY_FRAMEWORKS)
         if negative is not None:
             self.report(node, message=f"Fractional power `** {_number(p)}` of a value that can be negative "
                                       f"({negative}) is NaN")
             return
-        if not _can_reach_zero(value):
+        reason = zero_reason(self, base)
+        if reason is None:
             return
-        assert value.zero is not None
+        framework = call_framework if call_framework in _ARRAY_FRAMEWORKS else self.producing_framework(base)
+        if framework not in _ARRAY_FRAMEWORKS:
+            return
         if p < 0:
             self.report(node, message=f"Negative fractional power `** {_number(p)}` of a value that can be 0 "
-                                      f"({value.zero.reason}) is `inf`")
-        elif p < 1 and framework not in ("numpy", "cupy") and not self.in_no_grad:
+                                      f"({reason}) is `inf`")
+        elif p < 1 and framework not in ("numpy", "cupy") and self.in_training_code:
             self.report(node, message=f"Fractional power `** {_number(p)}` of a value that can be 0 "
-                                      f"({value.zero.reason}) has an infinite gradient there, and the weights turn NaN")
+                                      f"({reason}) has an infinite gradient there, and the weights turn NaN")
 
-    def _negative_reason(self, base: cst.BaseExpression, value: Value) -> Optional[str]:
+    def _negative_reason(self, base: cst.BaseExpression, value: Value, array_call: bool) -> Optional[str]:
+        """A raw model output, or a difference of two arrays (of any two values under `torch.pow`,
+        `x.pow`): Python floats give a complex number rather than NaN, so `**` needs array sides."""
         if value.lo is not None and value.lo >= 0:
             return None
         if value.zero is not None and value.zero.kind == v.MODEL_OUTPUT:
             return "a raw model output"
-        found = self.origin(base)
-        if isinstance(found, cst.BinaryOperation) and isinstance(found.operator, cst.Subtract):
-            if self.is_constant(found.left) or self.is_constant(found.right):
-                return None
+        found = self.difference(base)
+        if found is None:
+            return None
+        if array_call or all(self._array_valued(side) for side in (found.left, found.right)):
             return f"`{_short(found)}` is a difference"
         return None
 
-    def _difference_framework(self, base: cst.BaseExpression) -> Optional[str]:
-        """The array framework of either side of a difference `a - b` (Python floats give no NaN)."""
-        found = self.origin(base)
-        if not (isinstance(found, cst.BinaryOperation) and isinstance(found.operator, cst.Subtract)):
-            return None
-        for side in (found.left, found.right):
-            framework = self.producing_framework(side)
-            if framework in _ARRAY_FRAMEWORKS:
-                return framework
-            if "model-output" in self.semantic.value(side).tags:
-                return "torch"
-        return None
+    def _array_valued(self, expr: cst.BaseExpression) -> bool:
+        return self.producing_framework(expr) in _ARRAY_FRAMEWORKS or "model-output" in self.semantic.value(expr).tags
 
 
 def _short(expr: cst.BaseExpression) -> str:
@@ -279,7 +276,8 @@ class InverseTrigAtDomainEdge(NumericsRule):
     can reach ±1: a cosine similarity (`F.cosine_similarity`, a dot product of
     `F.normalize`d vectors, `a @ b.T` of normalized rows) that is not clamped,
     or a value clamped to exactly `[-1, 1]` (or to bounds such as `1 - 1e-8` that
-    round to 1.0 in float32) in differentiable code.
+    round to 1.0 in float32) in code that gradients flow through (a method of a
+    network class, or a function named like a loss).
 
     ## Why is this bad?
     Rounding makes a cosine similarity of parallel vectors come out as
@@ -325,8 +323,8 @@ class InverseTrigAtDomainEdge(NumericsRule):
     INVALID = [
         Invalid("import torch\nimport torch.nn.functional as F\ny = torch.acos(F.cosine_similarity(a, b, dim=-1))",
                 line=3, col=5),
-        Invalid("import torch\ny = torch.acos(torch.clamp(c, -1.0, 1.0))", line=2, col=5),
-        Invalid("import torch\ny = torch.acos(c.clamp(-1 + 1e-8, 1 - 1e-8))", line=2, col=5),
+        Invalid("import torch\ndef angle_loss(c):\n    return torch.acos(torch.clamp(c, -1.0, 1.0)).mean()", line=3, col=12),
+        Invalid("import torch\ndef angular_loss(c):\n    return torch.acos(c.clamp(-1 + 1e-8, 1 - 1e-8))", line=3, col=12),
         Invalid("import torch\nimport torch.nn.functional as F\n"
                 "a_n, b_n = F.normalize(a, dim=-1), F.normalize(b, dim=-1)\n"
                 "u = F.normalize(a, dim=-1)\nw = F.normalize(b, dim=-1)\ny = torch.arccos((u * w).sum(-1))",
@@ -350,7 +348,8 @@ class InverseTrigAtDomainEdge(NumericsRule):
             edge = self._clamp_edge(value)
             if edge is None:
                 return
-            if op != "atanh" and not self.differentiable(node):
+            # acos/asin at exactly ±1 are finite; only their gradient is infinite there.
+            if op != "atanh" and not (self.differentiable(node) and self.in_training_code):
                 return
             self.report(node, message=f"`{op}` of a value clamped to {edge} reaches the domain edge ±1, where the "
                                       "gradient is infinite" if op != "atanh" else
@@ -369,9 +368,9 @@ class InverseTrigAtDomainEdge(NumericsRule):
         if hi < 1.0 and lo > -1.0:
             return None
         if value.hi < 1.0 and hi >= 1.0:
-            return f"`{_number(value.hi)}`, which rounds to 1.0 in float32"
+            return f"`{value.hi:.12g}` (which rounds to 1.0 in float32)"
         if value.lo > -1.0 and lo <= -1.0:
-            return f"`{_number(value.lo)}`, which rounds to -1.0 in float32"
+            return f"`{value.lo:.12g}` (which rounds to -1.0 in float32)"
         return f"[{_number(value.lo)}, {_number(value.hi)}]"
 
     def _normalized_product(self, expr: cst.BaseExpression) -> bool:

@@ -17,6 +17,7 @@ from nanlint import names
 from nanlint.rule import Invalid, Rule, Valid
 from nanlint.semantic.calls import argument_value, dotted_name
 from nanlint.semantic.precision import (
+    FLOAT32,
     FORMATS,
     Dtype,
     PrecisionTracker,
@@ -79,7 +80,7 @@ class PrecisionRule(Rule):
     def shown(self, expr: cst.BaseExpression, value: float) -> str:
         """`1 - 1e-8` for the literal; `1 - epsilon` (= 0.99999999) when names stand for the numbers."""
         text = source(expr)
-        literal = shortest(value)
+        literal = shortest(value, FLOAT32) if round_to(value, FLOAT32) == value else shortest(value)
         if _is_literal(expr) or text == literal:
             return f"`{text}`"
         substituted = self._substituted(expr)
@@ -98,7 +99,9 @@ class PrecisionRule(Rule):
             operator = source(expr.operator).strip()
             return f"{left} {operator} {right}"
         value = self.constant(expr)
-        return shortest(value) if value is not None else None
+        if value is None:
+            return None
+        return shortest(value, FLOAT32) if round_to(value, FLOAT32) == value else shortest(value)
 
 
 def _is_literal(expr: cst.BaseExpression) -> bool:
@@ -138,7 +141,10 @@ class EpsilonVanishesInDtype(PrecisionRule):
     The rounding is evaluated exactly (round to nearest, ties to even, with
     subnormals) and the message says what the constant becomes. PyTorch, TensorFlow,
     Keras and JAX arrays are taken to be float32 unless the code shows another dtype;
-    NumPy arrays float64.
+    NumPy arrays float64, where only an epsilon that Python itself already lost
+    (`1 - 1e-20 == 1.0`) is reported. A clamp of `torch.rand(...)` /
+    `np.random.rand(...)` is not judged on its upper bound: those samples are
+    below 1 anyway.
 
     ## Why is this bad?
     A Python scalar meets a tensor in the tensor's dtype. `1 - 1e-8` is 0.99999999
@@ -231,6 +237,9 @@ class EpsilonVanishesInDtype(PrecisionRule):
             return
         fmt = dtype.format
         ceiling = self.constant(ceiling_expr)
+        operand = self.semantic.operand(call)
+        if operand is not None and self._below_one(operand):
+            ceiling = None  # `torch.rand(...)` is below 1 whatever the clamp's upper bound
         if ceiling_expr is not None and ceiling is not None and 0.5 < ceiling <= 1:
             if round_to(ceiling, fmt) >= 1.0 and (ceiling < 1 or _one_minus(ceiling_expr, self.semantic)):
                 self.report(
@@ -247,6 +256,28 @@ class EpsilonVanishesInDtype(PrecisionRule):
                 "so `log(p)` can be -inf and `1 / p` inf",
             )
 
+    def _below_one(self, expr: cst.BaseExpression) -> bool:
+        """A uniform sample in [0, 1) (`torch.rand`, `np.random.rand`), through local names."""
+        for _ in range(4):
+            if isinstance(expr, cst.Name):
+                binding = self.semantic.scopes.lookup(expr.value)
+                if not (isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression)):
+                    return False
+                expr = binding.node
+                continue
+            if isinstance(expr, cst.Call):
+                qualified = self.qualified_name(expr)
+                if qualified in names.UNIT_UNIFORM_SAMPLERS:
+                    if not qualified.endswith(".uniform"):
+                        return True
+                    # the upper end: np.random.uniform(low, high), tf.random.uniform(shape, minval, maxval),
+                    # jax.random.uniform(key, shape, dtype, minval, maxval)
+                    position = 4 if qualified.startswith("jax.random") else 2 if qualified.startswith(
+                        ("tensorflow.", "keras.")) else 1
+                    return argument_value(expr, ("maxval", "high"), position) is None
+            return False
+        return False
+
     def _working_dtype(self, call: cst.Call) -> Optional[Dtype]:
         operand = self.semantic.operand(call)
         found = self.precision.dtype_of(operand) if operand is not None else None
@@ -259,9 +290,9 @@ class EpsilonVanishesInDtype(PrecisionRule):
             method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
             if method.startswith("clamp"):
                 return Dtype("float32", "PyTorch's default dtype")
-            return None  # `.clip()` may be NumPy's: float64, nothing vanishes there
+            return Dtype("float64", "`.clip()` may be NumPy's")  # only what vanishes even in float64
         if qualified.startswith(_FLOAT64_ROOTS):
-            return None
+            return Dtype("float64", "NumPy's default dtype")
         if qualified.startswith("torch."):
             return Dtype("float32", "PyTorch's default dtype")
         if qualified.startswith(("tensorflow.", "keras.", "tf_keras.")):
@@ -531,7 +562,8 @@ class MaskValueOverflowsHalf(PrecisionRule):
         return False
 
     def _report(self, value_expr: cst.BaseExpression, value: float, tensor_text: str, dtype: Dtype) -> None:
-        largest = shortest(FORMATS[dtype.name].max_finite)
+        fmt = FORMATS[dtype.name]
+        largest = str(int(fmt.max_finite)) if fmt.max_finite < 1e6 else shortest(fmt.max_finite, fmt)
         self.report(
             value_expr,
             f"Mask value {self.shown(value_expr, value)} is -inf in {dtype.name} (largest finite {largest}), "

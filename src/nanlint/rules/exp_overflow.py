@@ -212,7 +212,8 @@ class NaiveSoftmax(_ExpRule):
     `exp(x) / exp(x).sum(dim, keepdim=True)`, `np.exp(x) / np.sum(np.exp(x))`,
     `e = torch.exp(x); e / e.sum(-1, keepdim=True)` (also `e /= ...` and `+ eps`
     in the denominator). It is silent when `x` is `y - y.max(...)` (directly or
-    through a variable, possibly scaled) or is bounded on both sides.
+    through a variable, possibly scaled) or is bounded above (a Gaussian kernel
+    `exp(-d ** 2 / (2 * s ** 2)) / sum(...)` cannot overflow).
 
     ## Why is this bad?
     `exp` overflows to `inf` once a logit exceeds about 88 in float32 (about 11
@@ -235,7 +236,11 @@ class NaiveSoftmax(_ExpRule):
 
     ## Known problems
     Numerator and denominator must be the same `exp` (the same expression or the
-    same variable); a softmax assembled across helper functions is not seen.
+    same variable); a softmax assembled across helper functions is not seen. A
+    softmax over non-positive scores (`exp(-dist) / sum(exp(-dist))`) is not
+    reported although every term can underflow to 0 (and `0 / 0` is NaN) when all
+    distances exceed about 104, because the same shape is the usual way to
+    normalize a Gaussian kernel.
 
     ## References
     - PyTorch docs: `torch.softmax`
@@ -252,6 +257,7 @@ class NaiveSoftmax(_ExpRule):
         Valid("import torch\np = torch.softmax(x, dim=-1)"),
         Valid("import torch\nz = x - x.max(dim=-1, keepdim=True).values\np = z.exp() / z.exp().sum(-1, keepdim=True)"),
         Valid("import numpy as np\np = np.exp(a) / np.exp(b).sum()"),
+        Valid("import torch\ng = torch.exp(-(x ** 2) / (2 * sigma ** 2))\nkernel = g / g.sum()"),
     ]
     INVALID = [
         Invalid("import torch\np = torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)", line=2, col=5),
@@ -286,7 +292,7 @@ class NaiveSoftmax(_ExpRule):
         if summed is None or not self._same_exp(numerator, numerator_exp, summed):
             return
         argument = self.single_operand(numerator_exp)
-        if argument is None or self.exp_bounded_both(argument):
+        if argument is None or self.exp_bounded_above(argument):
             return
         self.report(node)
 
@@ -324,6 +330,8 @@ _BOUNDING_CALLS = frozenset(
      "ones_like", "full_like", "zeros", "ones", "full", "log", "tensor", "Parameter", "get_variable", "add_weight"}
 )
 _IN_PLACE_CLAMPS = frozenset({"clamp_", "clip_", "clamp_max_", "clamp_min_"})
+# Calls that cut a layer's output into pieces (mean and log-variance halves).
+_SPLITTERS = frozenset({"chunk", "split", "unbind", "tensor_split", "array_split", "rearrange", "unpack"})
 
 
 class UnboundedExp(_ExpRule):
@@ -332,10 +340,11 @@ class UnboundedExp(_ExpRule):
     Flags `exp` of a raw, unclamped log-variance or log-scale: a variable named
     like one (`logvar`, `log_var`, `log_variance`, `log_sigma`, `log_std`,
     `log_stddev`, `log_scale`, with prefixes such as `z_logvar`) that was produced
-    by a network layer or model call (`logvar = self.fc_var(h)`, `mean, log_std =
-    torch.chunk(self.proj(h), 2, dim=-1)`), or that is a parameter of a VAE
-    `reparameterize` function, and is exponentiated as is (`torch.exp(0.5 *
-    logvar)`, `logvar.exp()`, `torch.exp(-log_std)`).
+    by a network layer (`logvar = self.fc_var(h)`, where `fc_var` is an attribute
+    of `self` and not a method of the class) or a model call, possibly split
+    (`mean, log_std = torch.chunk(self.proj(h), 2, dim=-1)`), or that is a
+    parameter of a VAE `reparameterize` function, and is exponentiated as is
+    (`torch.exp(0.5 * logvar)`, `logvar.exp()`, `torch.exp(-log_std)`).
 
     ## Why is this bad?
     A linear layer's output has no bound. Early in training, or after one bad
@@ -376,14 +385,17 @@ class UnboundedExp(_ExpRule):
     triggers = token_triggers("exp")
 
     VALID = [
-        Valid("import torch\nlogvar = self.fc_var(h).clamp(-30.0, 20.0)\nstd = torch.exp(0.5 * logvar)"),
+        Valid("import torch\nclass Encoder(torch.nn.Module):\n    def forward(self, h):\n"
+              "        logvar = self.fc_var(h).clamp(-30.0, 20.0)\n        return torch.exp(0.5 * logvar)"),
         Valid("import torch\nstd = torch.exp(0.5 * self.logvar)"),
         Valid("import torch\nlogvar = self.fc_var(h)\nlogvar.clamp_(-30, 20)\nstd = logvar.exp()"),
         Valid("import torch\ndef sample(mu, logvar):\n    return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)"),
     ]
     INVALID = [
-        Invalid("import torch\nlogvar = self.fc_var(h)\nstd = torch.exp(0.5 * logvar)", line=3, col=7),
-        Invalid("import torch\nmean, log_std = torch.chunk(self.proj(h), 2, dim=-1)\nstd = log_std.exp()", line=3, col=7),
+        Invalid("import torch\nclass Encoder(torch.nn.Module):\n    def forward(self, h):\n"
+                "        logvar = self.fc_var(h)\n        return torch.exp(0.5 * logvar)", line=5, col=16),
+        Invalid("import torch\nclass Head(torch.nn.Module):\n    def forward(self, h):\n"
+                "        mean, log_std = torch.chunk(self.proj(h), 2, dim=-1)\n        return log_std.exp()", line=5, col=16),
         Invalid("import torch\nclass VAE(torch.nn.Module):\n    def reparameterize(self, mu, logvar):\n"
                 "        std = torch.exp(0.5 * logvar)\n        return mu + std * torch.randn_like(std)", line=4, col=15),
     ]
@@ -466,17 +478,24 @@ class UnboundedExp(_ExpRule):
         return isinstance(produced, cst.Call) and self._is_layer_call(produced)
 
     def _is_layer_call(self, call: cst.Call) -> bool:
-        """A call the model has no operation for and that does not bound its result."""
+        """A network layer or model applied to something: `self.fc_var(h)` (an attribute of
+        `self` that is not a method of the class), a model object's call, or a split of
+        one of these (`torch.chunk(self.proj(h), 2, -1)`, `rearrange(out, ...)`)."""
         if self.operation(call) is not None:
             return False
         func = call.func
         last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
         if last is None or last in _BOUNDING_CALLS:
             return False
-        if last in ("chunk", "split", "unbind", "tensor_split", "array_split"):
-            inner = self.semantic.operand(call)
+        if last in _SPLITTERS:
+            inner = self.semantic.operand(call) if self.semantic.is_method_call(call) else argument_value(call, (), 0)
             return inner is not None and self._is_layer_output(inner)
-        return True
+        if "model-output" in self.semantic.value(call).tags:
+            return True
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            enclosing = self.enclosing_class()
+            return enclosing is not None and last not in enclosing[2]
+        return False
 
     def _is_layer_output(self, expr: cst.BaseExpression) -> bool:
         """A layer call's result, possibly masked (`self.proj(h) * mask`)."""

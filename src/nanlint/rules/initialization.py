@@ -11,6 +11,7 @@ from nanlint import names
 from nanlint.rule import Invalid, Rule, Valid
 from nanlint.semantic.calls import argument_value, dotted_name, string_value
 from nanlint.semantic.precision import shortest, source
+from nanlint.semantic.scope import ValueBinding
 
 # Methods of a tensor that read its values (arithmetic, reductions) rather than fill it.
 _READING_METHODS = frozenset(
@@ -20,6 +21,11 @@ _READING_METHODS = frozenset(
 )
 # `self.<method>()` calls that show a class initializes its parameters in one place.
 _INIT_METHOD = re.compile(r"init|reset", re.IGNORECASE)
+# Dtypes without NaN: uninitialized integers are wrong, but not NaN.
+_INTEGER_DTYPE = re.compile(r"^(u?int\d*|bool|long|short|q?u?int\d+|quint\w*|qint\w*)$")
+# Calls that show a file trains (an optimizer is built or gradients computed) or loads weights.
+_LOADING_METHODS = frozenset({"load_state_dict", "from_pretrained", "load_checkpoint", "load_from_checkpoint",
+                              "load_weights", "load_model"})
 # Trailing parts of a target that name the same tensor: `self.w.data`, `self.w[0]`.
 _SAME_TENSOR = frozenset({"data", "weight_orig"})
 
@@ -58,13 +64,21 @@ class UninitializedEmpty(_ScopedRule):
     Flags memory from `torch.empty`, `torch.empty_like`, `x.new_empty`, the legacy
     `torch.Tensor(rows, cols)` constructors, or `np.empty`, that is read before
     anything writes it:
-    - wrapped in `nn.Parameter(...)` (directly or through a local variable) when
-      nothing in the file initializes that parameter: no `nn.init.*_(...)`, no
-      in-place fill (`.normal_()`, `.uniform_()`, `.zero_()`, `.fill_()`, `.copy_()`,
-      slice assignment) of an attribute of that name, and no `reset_parameters`-style
-      method in the class that owns it;
     - used in arithmetic (`+`, `*`, `@`, `x.sum()`, `torch.exp(x)`, `x += 1`) in the
-      same function before any fill, slice assignment, `out=` or call that could fill it.
+      same function before any fill, slice assignment, `out=` or call that could fill it;
+    - wrapped in a trainable `nn.Parameter(...)` (directly or through a local
+      variable) when nothing in the file initializes that parameter: no
+      `nn.init.*_(...)`, no in-place fill (`.normal_()`, `.uniform_()`, `.zero_()`,
+      `.fill_()`, `.copy_()`, slice assignment) of an attribute of that name (also
+      through `for p in [self.a, self.b]: p.normal_()`), and no `reset_parameters`-
+      or `init_weights`-style method in the class that owns it. This check runs in
+      files that train (they build an optimizer or call `backward()`) and do not load
+      weights (`load_state_dict`, `from_pretrained`, `torch.load`); set the option
+      `parameters_anywhere = true` to run it on model libraries too.
+
+    Integer allocations (`dtype=torch.int8`, ...) and frozen parameters
+    (`requires_grad=False`) are not flagged: they cannot hold NaN, or are storage
+    that a checkpoint fills.
 
     ## Why is this bad?
     `empty` returns whatever bytes were in the allocated memory. They can be NaN,
@@ -84,10 +98,14 @@ class UninitializedEmpty(_ScopedRule):
     ```
 
     ## Known problems
-    Parameters initialized in another file (a base class's `_init_weights`, loading
-    a checkpoint) are not seen; a method whose name contains `init` or `reset`
-    called on `self` is taken to initialize everything. Parameters without a name
-    (items of an `nn.ParameterList`) are not checked.
+    Parameters initialized in another file (a base class's `_init_weights`) are not
+    seen; a method whose name contains `init` or `reset` called on `self` is taken
+    to initialize everything. Parameters without a name (items of an
+    `nn.ParameterList`) are not checked. In model libraries most `torch.empty`
+    parameters are placeholders that a checkpoint fills (quantized layers, modules
+    initialized by a sibling file), which is why the parameter check is limited to
+    training files by default: on the real-code corpus it was right about half the
+    time there (see `docs/precision.md`).
 
     ## References
     - PyTorch docs: `torch.empty` ("uninitialized data"), `torch.nn.init`
@@ -99,6 +117,7 @@ class UninitializedEmpty(_ScopedRule):
     message = "Uninitialized memory from `empty` is used before it is filled; it can hold NaN or huge values"
     fix_title = "Initialize it first (`nn.init.kaiming_uniform_`, `.normal_()`, `.zero_()`), or use `torch.zeros`/`torch.randn`"
     triggers = ("empty", "Tensor(")
+    default_options = {"parameters_anywhere": False}
 
     VALID = [
         Valid("import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n"
@@ -108,7 +127,8 @@ class UninitializedEmpty(_ScopedRule):
     ]
     INVALID = [
         Invalid("import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n"
-                "        self.w = nn.Parameter(torch.empty(3, 4))", line=5, col=31),
+                "        self.w = nn.Parameter(torch.empty(3, 4))\n"
+                "opt = torch.optim.SGD(M().parameters(), lr=0.1)", line=5, col=31),
         Invalid("import torch\nacc = torch.empty(3)\nacc += x", line=3, col=1),
         Invalid("import numpy as np\nbuf = np.empty((2, 2))\ntotal = buf.sum()", line=3, col=9),
     ]
@@ -120,12 +140,19 @@ class UninitializedEmpty(_ScopedRule):
         self._parameters: List[Tuple[cst.Call, str, int]] = []  # (allocation, parameter name, owning class)
         self._initialized: Set[str] = set()
         self._initializing_classes: Set[int] = set()
+        self._loops: List[Tuple[cst.For, str, Set[str]]] = []
+        self._trains = False  # the file builds an optimizer or calls backward()
+        self._loads = False  # the file loads weights (load_state_dict, from_pretrained, torch.load)
 
     # --- allocations -------------------------------------------------------------------
 
     def _allocation(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
         if not isinstance(expr, cst.Call):
             return None
+        dtype_expr = argument_value(expr, ("dtype",))
+        dtype = self.qualified_name(dtype_expr) if dtype_expr is not None else None
+        if dtype is not None and _INTEGER_DTYPE.search(dtype.rsplit(".", 1)[-1]):
+            return None  # integer memory cannot hold NaN
         qualified = self.qualified_name(expr)
         if qualified in names.UNINITIALIZED_CONSTRUCTORS:
             return expr
@@ -161,13 +188,10 @@ class UninitializedEmpty(_ScopedRule):
         if allocation is None:
             return
         self._consume(expr)
-        what = self.qualified_name(allocation) or f".{allocation.func.attr.value}"  # type: ignore[union-attr]
-        self.report(
-            where,
-            f"`{source(expr) if isinstance(expr, cst.Name) else what}` holds uninitialized memory from "
-            f"`{what.replace('numpy.', 'np.')}` and is used in arithmetic before anything fills it: "
-            "it can contain NaN or huge values",
-        )
+        what = (self.qualified_name(allocation) or f".{allocation.func.attr.value}").replace("numpy.", "np.")  # type: ignore[union-attr]
+        subject = f"`{source(expr)}` holds uninitialized memory from `{what}` and" if isinstance(expr, cst.Name) \
+            else f"Uninitialized memory from `{what}`"
+        self.report(where, f"{subject} is used in arithmetic before anything fills it: it can contain NaN or huge values")
 
     # --- the walk --------------------------------------------------------------------
 
@@ -202,6 +226,24 @@ class UninitializedEmpty(_ScopedRule):
         for side in (node.left, node.right):
             self._use(side, node)
 
+    def visit_For(self, node: cst.For) -> None:
+        if isinstance(node.target, cst.Name) and isinstance(node.iter, (cst.List, cst.Tuple)):
+            members = {_tensor_name(e.value) for e in node.iter.elements}
+            self._loops.append((node, node.target.value, {m for m in members if m}))
+
+    def leave_For(self, original_node: cst.For) -> None:
+        if self._loops and self._loops[-1][0] is original_node:
+            self._loops.pop()
+
+    def _mark_initialized(self, target: cst.BaseExpression) -> None:
+        name = _tensor_name(target)
+        if name is None:
+            return
+        self._initialized.add(name)
+        for _, variable, members in self._loops:
+            if variable == name:
+                self._initialized.update(members)  # `for p in [m.q, m.k]: p.data.normal_()`
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.name.value in ("reset_parameters", "_reset_parameters") and self.owner_key():
             self._initializing_classes.add(self.owner_key())
@@ -213,6 +255,10 @@ class UninitializedEmpty(_ScopedRule):
         if qualified in names.PARAMETER_CONSTRUCTORS:
             data = argument_value(node, ("data",), 0)
             allocation = self._pending_allocation(data) if data is not None else None
+            frozen = argument_value(node, ("requires_grad",), 1)
+            if allocation is not None and isinstance(frozen, cst.Name) and frozen.value == "False":
+                self._consume(data)  # type: ignore[arg-type]
+                return  # frozen storage, filled by loading a checkpoint
             if allocation is not None:
                 self._consume(data)  # type: ignore[arg-type]
                 target = self._targets.get(id(node))
@@ -234,11 +280,13 @@ class UninitializedEmpty(_ScopedRule):
                 if self.owner_key():
                     self._initializing_classes.add(self.owner_key())
             if method in names.INITIALIZING_METHODS:
-                name = _tensor_name(receiver)
-                if name is not None:
-                    self._initialized.add(name)
+                self._mark_initialized(receiver)
                 self._consume(receiver)
                 return
+            if method in _LOADING_METHODS:
+                self._loads = True
+            if method == "backward":
+                self._trains = True
             if method in _READING_METHODS or self.operation(node) is not None:
                 self._use(receiver, node)
                 return
@@ -249,14 +297,18 @@ class UninitializedEmpty(_ScopedRule):
         # Anything else handed a pending allocation may fill it (`torch.add(a, b, out=x)`, `fill(x)`).
         leaf = (qualified or "").rsplit(".", 1)[-1] or (func.attr.value if isinstance(func, cst.Attribute) else "")
         initializer = leaf.endswith("_") or "init" in leaf.lower()
+        if qualified in names.OPTIMIZERS:
+            self._trains = True
+        if qualified in ("torch.load", "safetensors.torch.load_file"):
+            self._loads = True
         for arg in node.args:
             if initializer and arg is node.args[0]:
-                name = _tensor_name(arg.value)
-                if name is not None:
-                    self._initialized.add(name)
+                self._mark_initialized(arg.value)
             self._consume(arg.value)
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        if not self.options["parameters_anywhere"] and (not self._trains or self._loads):
+            return  # a module library: its parameters are usually loaded from a checkpoint
         for allocation, name, owner in self._parameters:
             if name in self._initialized or owner in self._initializing_classes:
                 continue
@@ -274,6 +326,8 @@ _WEIGHT_NAME = re.compile(r"^(weight|weights|kernel|w|W)(_|\d|$)|_(weight|weight
 _NOT_A_WEIGHT = re.compile(r"bias|emb|token|pos|codebook|prompt|latent|query|queries|cls|mask|scale|gamma|beta|norm",
                            re.IGNORECASE)
 _EMBEDDING_CLASSES = ("Embedding", "EmbeddingBag")
+# Keywords that pass a weight initializer: `kernel_initializer`, `kernel_init`, `w_init`, `weight_init`.
+_KERNEL_KEYWORD = re.compile(r"kernel|weight|^w_init|recurrent_initializer|depthwise_initializer|pointwise_initializer")
 
 
 class LargeInitScale(_ScopedRule):
@@ -281,17 +335,20 @@ class LargeInitScale(_ScopedRule):
     ## What it does
     Flags a weight initialized with a scale at or above a threshold (default 1.0):
     `nn.init.normal_(w, std=...)` / `trunc_normal_` / `uniform_(w, a, b)`, the tensor
-    methods `w.normal_(mean, std)` / `w.uniform_(low, high)` (including their
-    default std of 1 and range [0, 1)), Keras `RandomNormal(stddev=...)` /
-    `TruncatedNormal` / `RandomUniform`, TF1 `tf.Variable(tf.random_normal([m, n]))`
-    (default stddev 1) and JAX/Flax `initializers.normal(stddev)`.
+    methods `w.normal_(mean, std)` / `w.uniform_(low, high)`, Keras
+    `RandomNormal(stddev=...)` / `TruncatedNormal` / `RandomUniform`, TF1
+    `tf.Variable(tf.random_normal([m, n], stddev=...))` and JAX/Flax
+    `initializers.normal(stddev)`. Only a scale written in the call is judged: the
+    defaults (`w.normal_()` is std 1) are left alone.
 
     Only weights are checked: a tensor named `weight`, `kernel`, `W`, `w_q`, ...
     that is not a bias, an embedding (`nn.Embedding` attributes, code under
     `isinstance(module, nn.Embedding)`), a token, position, codebook or latent
     table, whose standard-normal initialization is the norm; for TF variables, a
-    shape with two or more dimensions. Keras/JAX initializers passed as
-    `bias_initializer` or `embeddings_initializer` are not flagged.
+    shape with two or more dimensions. Keras/JAX initializer objects are judged
+    where they are passed as a weight initializer (`kernel_initializer=`,
+    `kernel_init=`, `w_init=`, directly or through a name), not as
+    `bias_initializer` or `embeddings_initializer`.
 
     ## Why is this bad?
     A layer multiplies its input by the weights and sums over `fan_in` inputs, so
@@ -338,8 +395,9 @@ class LargeInitScale(_ScopedRule):
     INVALID = [
         Invalid("import torch.nn as nn\nnn.init.normal_(self.fc.weight, mean=0.0, std=1.0)", line=2, col=1),
         Invalid("import torch.nn as nn\nself.fc.weight.data.uniform_(-2, 2)", line=2, col=1),
-        Invalid("import tensorflow as tf\nW = tf.Variable(tf.random_normal([784, 10]))", line=2, col=5),
-        Invalid("from tensorflow import keras\ninit = keras.initializers.RandomNormal(stddev=1.0)", line=2, col=8),
+        Invalid("import tensorflow as tf\nW = tf.Variable(tf.random_normal([784, 10], stddev=1.0))", line=2, col=5),
+        Invalid("from tensorflow import keras\nlayer = keras.layers.Dense(64, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0))",
+                line=2, col=51),
     ]
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
@@ -347,7 +405,7 @@ class LargeInitScale(_ScopedRule):
         self._embedding_attributes: Set[str] = set()
         self._embedding_blocks: Set[int] = set()
         self._in_embedding_block = 0
-        self._excluded: Set[int] = set()  # initializers passed as bias/embedding initializers
+        self._judged: Set[int] = set()  # Keras/JAX initializers already judged
         self._targets: Dict[int, cst.BaseExpression] = {}
 
     # --- context ---------------------------------------------------------------------
@@ -393,8 +451,8 @@ class LargeInitScale(_ScopedRule):
     def visit_Call(self, node: cst.Call) -> None:
         for arg in node.args:
             keyword = arg.keyword.value if arg.keyword is not None else ""
-            if re.search(r"bias|emb", keyword, re.IGNORECASE):
-                self._excluded.add(id(arg.value))
+            if _KERNEL_KEYWORD.search(keyword) and not _NOT_A_WEIGHT.search(keyword):
+                self._kernel_initializer(arg.value)
         qualified = self.qualified_name(node)
         spec = names.INITIALIZER_SCALES.get(qualified or "")
         target: Optional[cst.BaseExpression] = None
@@ -403,8 +461,7 @@ class LargeInitScale(_ScopedRule):
             if target is None or not self._is_weight(target):
                 return
         elif spec is not None:
-            if id(node) in self._excluded:
-                return
+            return  # a Keras/JAX initializer is judged where it is passed as a kernel initializer
         elif qualified is None and isinstance(node.func, cst.Attribute) and node.func.attr.value in names.INITIALIZER_SCALE_METHODS:
             spec = names.INITIALIZER_SCALE_METHODS[node.func.attr.value]
             target = node.func.value
@@ -423,6 +480,19 @@ class LargeInitScale(_ScopedRule):
             return
         self._judge(node, spec, report_at=node)
 
+    def _kernel_initializer(self, value: cst.BaseExpression) -> None:
+        """`Dense(..., kernel_initializer=RandomNormal(stddev=1.0))`, directly or through a name."""
+        if isinstance(value, cst.Name):
+            binding = self.semantic.scopes.lookup(value.value)
+            if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
+                value = binding.node
+        if not isinstance(value, cst.Call) or id(value) in self._judged:
+            return
+        spec = names.INITIALIZER_SCALES.get(self.qualified_name(value) or "")
+        if spec is not None and not (self.qualified_name(value) or "").startswith("torch."):
+            self._judged.add(id(value))
+            self._judge(value, spec, report_at=value)
+
     def _judge(self, call: cst.Call, spec, report_at: cst.CSTNode) -> None:  # type: ignore[no-untyped-def]
         kind, keywords, positions, defaults = spec
         values = []
@@ -435,20 +505,20 @@ class LargeInitScale(_ScopedRule):
             if value is None:
                 return
             values.append((value, False))
+        if all(is_default for _, is_default in values):
+            return  # only literal scales are judged: `normal_()`'s default std of 1 is left alone
         scale = max(abs(value) for value, _ in values)
         threshold = self.options["threshold"]
         if scale < threshold:
             return
-        default = all(is_default for _, is_default in values)
         what = "std" if kind == "std" else "range"
         shown = shortest(float(scale))
         if kind == "range":
             shown = "[" + ", ".join(shortest(float(v)) for v, _ in values) + "]" if len(values) == 2 else f"+-{shown}"
         self.report(
             report_at,
-            f"Weight initialized with {what} {shown}{' (the default)' if default else ''}, at or above "
-            f"{shortest(float(threshold))}: activations grow by about that times sqrt(fan_in) per layer and overflow "
-            "to inf/NaN",
+            f"Weight initialized with {what} {shown} (threshold {shortest(float(threshold))}): each layer multiplies "
+            "activations by about that scale times sqrt(fan_in), so they overflow to inf/NaN",
         )
 
     def _is_weight(self, target: cst.BaseExpression) -> bool:

@@ -352,8 +352,9 @@ class HandWrittenCrossEntropy(LossRule):
     ## What it does
     Flags a cross entropy written out by hand over probabilities:
     - binary: `y * log(p) + (1 - y) * log(1 - p)` (any order, sign or
-      parenthesization; `log1p(-p)` counts as `log(1 - p)`), unless both `log`
-      arguments are kept away from 0 by a guard that holds in the working dtype;
+      parenthesization, any weights; `log1p(-p)` counts as `log(1 - p)`), unless
+      both `log` arguments are kept away from 0 by a guard that holds in the working
+      dtype (`log(p) - log(1 - p)` without weights is a logit, not a loss);
     - categorical: `sum(y * log(p))` / `(t * log(p)).sum()` / `tf.reduce_sum(...)`
       where `p` is visibly a `softmax` or `sigmoid` output and is not guarded.
 
@@ -427,7 +428,10 @@ class HandWrittenCrossEntropy(LossRule):
         plain: Dict[str, Tuple[cst.Call, cst.BaseExpression]] = {}
         complement: Dict[str, Tuple[cst.Call, cst.BaseExpression]] = {}
         for term in _terms(node, self._consumed):
-            for factor in _factors(term):
+            factors = _factors(term)
+            if len(factors) < 2:
+                continue  # `log(p) - log(1 - p)` is a logit, not a loss: the logs must be weighted by targets
+            for factor in factors:
                 found = self._log_of(factor)
                 if found is None:
                     continue
@@ -441,7 +445,8 @@ class HandWrittenCrossEntropy(LossRule):
         low, high = self._lower_guard(probability, fmt), self._upper_guard(probability, fmt)
         if low == "safe" and high == "safe":
             return
-        reason = f"`log(p)` or `log(1 - p)` is -inf where `p` = `{source(probability)}` saturates at 0 or 1"
+        shown = source(probability)
+        reason = f"`log({shown})` or `log(1 - {shown})` is -inf where `{shown}` saturates at 0 or 1"
         if high.startswith("vanished:"):
             reason = (f"the clamp's upper bound {high[len('vanished:'):]} is 1.0 in {fmt.name}, so `log(1 - p)` is still "
                       "-inf where `p` reaches 1")
@@ -642,21 +647,23 @@ class KerasFromLogitsMismatch(LossRule):
         if isinstance(func, cst.Attribute) and func.attr.value == "compile":
             loss = argument_value(node, ("loss",), 1)
             if loss is not None:
-                self._check(loss, self._loss_from_logits(loss), self._last_layer(func.value))
+                from_logits, kind = self._loss_from_logits(loss)
+                self._check(loss, from_logits, kind, self._last_layer(func.value))
             return
         qualified, ctor = self.callee(node)
         if ctor is not None and qualified in names.KERAS_CROSSENTROPY_CLASSES:
-            from_logits = self._from_logits(ctor)
+            from_logits, loss_kind = self._from_logits(ctor), names.KERAS_CROSSENTROPY_CLASSES[qualified]
         elif ctor is None and qualified in names.KERAS_CROSSENTROPY_FUNCTIONS:
-            from_logits = self._from_logits(node)
+            from_logits, loss_kind = self._from_logits(node), names.KERAS_CROSSENTROPY_FUNCTIONS[qualified]
         else:
             return
         prediction = argument_value(node, ("y_pred", "output"), 1)
         model = self._model_of(prediction) if prediction is not None else None
         if model is not None:
-            self._check(node, from_logits, self._last_layer(model))
+            self._check(node, from_logits, loss_kind, self._last_layer(model))
 
-    def _check(self, where: cst.BaseExpression, from_logits: Optional[bool], last: Optional[Tuple[str, str]]) -> None:
+    def _check(self, where: cst.BaseExpression, from_logits: Optional[bool], loss_kind: Optional[str],
+               last: Optional[Tuple[str, str]]) -> None:
         if from_logits is None or last is None:
             return
         kind, shown = last
@@ -664,9 +671,11 @@ class KerasFromLogitsMismatch(LossRule):
             self.report(where, f"`from_logits=True` but the model's last layer already applies `{kind}` ({shown}): "
                                "the loss applies it again, gradients shrink and training stalls")
         elif not from_logits and kind == "logits":
+            consequence = ("the loss divides them by their sum, which can be 0 or negative: the loss is wrong or NaN"
+                           if loss_kind == "categorical" else
+                           "they are clipped into [1e-7, 1 - 1e-7]: the loss is wrong and its gradient 0 for negative logits")
             self.report(where, f"The loss expects probabilities (`from_logits=False`) but the model's last layer outputs "
-                               f"logits ({shown}): they are clipped into (0, 1) and the categorical loss divides by "
-                               "their sum, which can be 0; the loss is wrong or NaN")
+                               f"logits ({shown}): {consequence}")
 
     # --- losses ----------------------------------------------------------------------
 
@@ -674,16 +683,20 @@ class KerasFromLogitsMismatch(LossRule):
         given = argument_value(call, ("from_logits",))
         return False if given is None else _literal_bool(given)
 
-    def _loss_from_logits(self, loss: cst.BaseExpression, depth: int = 0) -> Optional[bool]:
+    def _loss_from_logits(self, loss: cst.BaseExpression, depth: int = 0) -> Tuple[Optional[bool], Optional[str]]:
+        """(from_logits, "binary" | "categorical") of a compile-time loss, (None, None) when unknown."""
         text = string_value(loss)
         if text is not None:
-            return False if text in names.KERAS_CROSSENTROPY_STRINGS else None
+            kind = names.KERAS_CROSSENTROPY_STRINGS.get(text)
+            return (False, kind) if kind else (None, None)
         if isinstance(loss, cst.Call):
-            return self._from_logits(loss) if self.qualified_name(loss.func) in names.KERAS_CROSSENTROPY_CLASSES else None
-        if self.qualified_name(loss) in names.KERAS_CROSSENTROPY_FUNCTIONS:
-            return False
+            kind = names.KERAS_CROSSENTROPY_CLASSES.get(self.qualified_name(loss.func) or "")
+            return (self._from_logits(loss), kind) if kind else (None, None)
+        kind = names.KERAS_CROSSENTROPY_FUNCTIONS.get(self.qualified_name(loss) or "")
+        if kind:
+            return False, kind
         bound = self.definition(loss) if depth < 2 else None
-        return self._loss_from_logits(bound, depth + 1) if bound is not None else None
+        return self._loss_from_logits(bound, depth + 1) if bound is not None else (None, None)
 
     # --- models ----------------------------------------------------------------------
 

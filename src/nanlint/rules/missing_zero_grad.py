@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, Set
+
+import libcst as cst
 
 from nanlint.rule import Invalid, Valid
 from nanlint.rules._training_step import TrainingStepRule, is_loop
@@ -46,7 +48,9 @@ class MissingZeroGrad(TrainingStepRule):
     method, an optimizer that zeroes in `step()`) cannot be seen; method calls
     whose name contains `zero_grad`, `clear_grad` or `reset_grad` are taken as
     clearing. A `zero_grad()` once before the loop does not count: it clears only
-    the first step.
+    the first step. A loop that creates its optimizer in every iteration is not
+    flagged: it usually optimizes a tensor created in the same iteration, whose
+    gradient starts empty.
 
     ## References
     - PyTorch docs: `torch.optim.Optimizer.zero_grad`
@@ -81,4 +85,19 @@ class MissingZeroGrad(TrainingStepRule):
         for outer, outer_sequence in self.enclosing():
             if is_loop(outer) and any(event.kind == steps.ZERO_GRAD for event in outer_sequence):
                 return
+        built_here = _assigned_names(block)
+        if any(step.optimizer in built_here for step in optimizer_steps):
+            # An optimizer created in each iteration optimizes tensors created in that
+            # iteration (a fresh leaf, whose `.grad` starts empty), as in latent optimization.
+            return
         self.flag(optimizer_steps[0].site)
+
+
+def _assigned_names(block: steps.StepBlock) -> Set[str]:
+    found: Set[str] = set()
+    for statement in steps.small_statements(block):
+        if isinstance(statement, cst.Assign):
+            for target in statement.targets:
+                if isinstance(target.target, (cst.Name, cst.Attribute)):
+                    found.add(steps.text_of(target.target))
+    return found

@@ -83,9 +83,10 @@ class NanEqualityComparison(Rule):
                         equal = isinstance(operator, cst.Equal)
                         outcome = "always False" if equal else "always True"
                         fix = self._fix(node, nan, other, equal) if len(node.comparisons) == 1 else None
+                        first, second = (left, right)
                         self.report(
                             node,
-                            f"`{source(other)} {'==' if equal else '!='} {source(nan)}` is {outcome}: NaN is unequal to "
+                            f"`{source(first)} {'==' if equal else '!='} {source(second)}` is {outcome}: NaN is unequal to "
                             "everything, itself included, so this NaN check never fires",
                             fix=fix,
                         )

@@ -14,6 +14,9 @@ from nanlint.rules._numerics import NumericsRule, token_triggers
 # Namespaces where `log1p` / `expm1` sit next to `log` / `exp` with the same signature.
 _RENAMABLE_ROOTS = ("torch.", "numpy.", "jax.numpy.", "math.", "tensorflow.math.", "cupy.", "keras.ops.")
 _ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
+# Calls whose result is a whole number: `1 + n` is exact for them.
+_INTEGER_FUNCTIONS = frozenset({"len", "floor", "ceil", "round", "trunc", "arange", "numel", "size", "count_nonzero",
+                                "argmax", "argmin", "randint", "bincount"})
 
 
 def _renamed_func(rule: NumericsRule, call: cst.Call, operation: str, new_name: str) -> Optional[cst.BaseExpression]:
@@ -66,8 +69,9 @@ class LogOfOnePlus(NumericsRule):
     the point.
 
     ## Known problems
-    Counts and sizes (`log(1 + len(x))`) are not flagged; other values that are
-    never small are, which is why the rule is off by default.
+    Counts, sizes and rounded values (`log(1 + len(x))`, `log(1 + floor(t))`) are
+    not flagged; other values that are never small are (an IDF weight, a log-scaled
+    coordinate), which is why the rule is off by default.
 
     ## References
     - PyTorch docs: `torch.log1p`
@@ -110,9 +114,19 @@ class LogOfOnePlus(NumericsRule):
             return
         if self.op_origin(other, "exp") is not None:
             return  # log(1 + exp(x)): NAN106
-        if self.semantic.value(other).tags & {"size", "count"} or self.op_origin(other, "len") is not None:
-            return
+        if self._integer_valued(other):
+            return  # `log(1 + n)` of a count: `1 + n` is exact
         self.report(node, fix=self._fix(node, other))
+
+    def _integer_valued(self, expr: cst.BaseExpression) -> bool:
+        if self.semantic.value(expr).tags & {"size", "count"}:
+            return True
+        found = self.origin(expr)
+        if isinstance(found, cst.Call):
+            func = found.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            return name in _INTEGER_FUNCTIONS
+        return False
 
     def _fix(self, node: cst.Call, other: cst.BaseExpression) -> Optional[NodeFix]:
         func = _renamed_func(self, node, "log1p", "log1p")

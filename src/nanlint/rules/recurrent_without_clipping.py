@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Dict, List, Sequence, Set
 
 import libcst as cst
 
@@ -17,14 +17,14 @@ _KERAS_TRAINING_METHODS = frozenset({"fit", "train_on_batch"})
 class RecurrentWithoutClipping(TrainingStepRule):
     """
     ## What it does
-    Flags a file that builds a recurrent layer (`nn.LSTM`, `nn.GRU`, `nn.RNN` and
-    their cells; Keras `LSTM`, `GRU`, `SimpleRNN`) and trains in the same file
-    (`backward()`, `apply_gradients`, `minimize`, or Keras `fit` /
-    `train_on_batch` for a Keras layer) without any gradient clipping: no
-    `clip_grad_norm_`/`clip_grad_value_`, no `tf.clip_by_*`, no hand-written
-    `p.grad.clamp_`, and no keyword argument about clipping (`clipnorm=`,
-    `clipvalue=`, `global_clipnorm=`, `gradient_clip_val=`, `max_grad_norm=`, ...).
-    The finding is on the first training call.
+    Flags training (`backward()`, `apply_gradients`, `minimize`, or Keras `fit` /
+    `train_on_batch`) in a function that builds a recurrent layer (`nn.LSTM`,
+    `nn.GRU`, `nn.RNN` and their cells; Keras `LSTM`, `GRU`, `SimpleRNN`), or
+    creates an instance of a class of the file that builds one, when the file has
+    no gradient clipping anywhere: no `clip_grad_norm_`/`clip_grad_value_`, no
+    `tf.clip_by_*`, no hand-written `p.grad.clamp_`, and no keyword argument about
+    clipping (`clipnorm=`, `clipvalue=`, `global_clipnorm=`, `gradient_clip_val=`,
+    `max_grad_norm=`, ...). The finding is on the first training call of that function.
 
     Off by default: it is advice, not a bug. Enable it with `select`/`extend-select`.
 
@@ -57,7 +57,9 @@ class RecurrentWithoutClipping(TrainingStepRule):
     ```
 
     ## Known problems
-    The layer and the training code must be in the same file; clipping configured
+    The layer (or the class that builds it) and the training code must be in the
+    same function; a model built in one function and trained in another is not
+    seen. Clipping configured
     elsewhere (a Lightning `Trainer(gradient_clip_val=...)` in another module, the
     Hugging Face `Trainer`, which clips by default) is not seen, which is why a
     LightningModule's `training_step` is not treated as training here.
@@ -90,30 +92,50 @@ class RecurrentWithoutClipping(TrainingStepRule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.layer: Optional[str] = None
-        self.keras_layer = False
-        self.training: List[cst.CSTNode] = []
         self.clipped = False
+        # Per function (0 for module level): recurrent layers built there, names it calls,
+        # and its training calls, in order.
+        self.layers: Dict[int, str] = {}
+        self.calls: Dict[int, Set[str]] = {}
+        self.training: Dict[int, List[cst.CSTNode]] = {}
+        self.keras_layer = False
+        self.recurrent_classes: Dict[str, str] = {}  # class name -> layer it builds
+
+    def _scope_key(self) -> int:
+        scope = self.semantic.scopes.function_scope()
+        return id(scope.node) if scope is not None and scope.node is not None else 0
 
     def visit_Call(self, node: cst.Call) -> None:
+        key = self._scope_key()
         qualified = self.qualified_name(node)
         if qualified in names.RECURRENT_LAYERS:
-            self.layer = self.layer or qualified.rsplit(".", 1)[-1]
+            layer = qualified.rsplit(".", 1)[-1]
+            self.layers.setdefault(key, layer)
             self.keras_layer = self.keras_layer or not qualified.startswith("torch.")
+            for scope in self.semantic.scopes.scopes:
+                if scope.kind == "class" and isinstance(scope.node, cst.ClassDef):
+                    self.recurrent_classes.setdefault(scope.node.name.value, layer)
         if any("clip" in keyword.lower() or keyword == "max_grad_norm" for keyword in keyword_names(node)):
             self.clipped = True
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _KERAS_TRAINING_METHODS and self.keras_layer:
-            self.training.append(node)
+        if isinstance(node.func, cst.Name):
+            self.calls.setdefault(key, set()).add(node.func.value)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _KERAS_TRAINING_METHODS and self.keras_layer:
+            self.training.setdefault(key, []).append(node)
 
     def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
+        key = self._scope_key()
         for event in sequence:
             if event.kind in (steps.CLIP, steps.TF_CLIP) and not event.norm_only:
                 self.clipped = True
             elif event.kind in _TRAINING and not event.nested:
-                self.training.append(event.site)
+                self.training.setdefault(key, []).append(event.site)
 
     def finish(self) -> None:
-        if self.layer is None or self.clipped or not self.training:
+        if self.clipped:
             return
-        self.flag(self.training[0], f"Recurrent model (`{self.layer}`) is trained without gradient clipping; "
+        for key, sites in self.training.items():
+            layer = self.layers.get(key) or next(
+                (self.recurrent_classes[name] for name in sorted(self.calls.get(key, ())) if name in self.recurrent_classes), None)
+            if layer is not None and sites:
+                self.flag(sites[0], f"Recurrent model (`{layer}`) is trained without gradient clipping; "
                                     "one exploding gradient can turn the loss NaN")

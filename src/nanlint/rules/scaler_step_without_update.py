@@ -47,7 +47,9 @@ class ScalerStepWithoutUpdate(TrainingStepRule):
     ```
 
     ## Known problems
-    An `update()` anywhere in the loop, in a helper it calls that is defined in
+    An object only *named* like a scaler counts only where the code also calls
+    `scale(loss).backward()` or `unscale_` on it in the same block: wrappers such as
+    timm's `NativeScaler` have a `step()` that updates by itself. An `update()` anywhere in the loop, in a helper it calls that is defined in
     the same file, or (for a `scaler.step` outside a training loop) anywhere in the
     file, silences the rule, also when it sits in a branch that does not always run.
 
@@ -85,10 +87,18 @@ class ScalerStepWithoutUpdate(TrainingStepRule):
         for event in sequence:
             if event.kind != steps.SCALER_STEP or event.nested:
                 continue
+            if not (event.known or self._used_as_grad_scaler(event.receiver, sequence)):
+                continue  # named like a scaler: may be a wrapper whose `step()` also updates
             if not training_loop:
                 self.pending.append(event)
             elif not any(other.kind == steps.SCALER_UPDATE for other in sequence):
                 self.flag(event.site)
+
+    @staticmethod
+    def _used_as_grad_scaler(receiver: str, sequence: Sequence[steps.Event]) -> bool:
+        """`scaler.scale(loss).backward()` or `scaler.unscale_(opt)` on the same object."""
+        return any((event.kind == steps.BACKWARD and event.scaled and event.receiver.startswith(receiver + ".scale("))
+                   or (event.kind == steps.UNSCALE and event.receiver == receiver) for event in sequence)
 
     def visit_Call(self, node: cst.Call) -> None:
         # An `update()` at module level, outside any function or loop, counts too.

@@ -91,7 +91,7 @@ class UnguardedLog(Rule):
         Valid("import torch\ny = torch.log(torch.relu(x) + 1e-8)"),
         Valid("import numpy as np\ny = np.log(np.clip(1 - p, 1e-7, 1.0))"),
         Valid("import math\ny = math.log(2)"),
-        Valid("import torch\ndef f(probs):\n    return torch.log(probs)"),
+        Valid("import torch\ndef f(x):\n    return torch.log(x)"),
     ]
     INVALID = [
         Invalid("import torch\np = torch.sigmoid(x)\ny = torch.log(1 - p)", line=3, col=5),

@@ -22,7 +22,9 @@ class UnsafeOpInWhere(NumericsRule):
     `asin`, `atanh`, `exp`, a division, a fractional or negative power) inside a
     branch of `where(cond, a, b)` (`torch.where`, `tf.where`, `jnp.where`,
     `keras.ops.where`) when the condition tests the operation's own input, as in
-    `torch.where(x > 0, torch.log(x), 0)` or `jnp.where(d != 0, n / d, 0)`.
+    `torch.where(x > 0, torch.log(x), 0)` or `jnp.where(d != 0, n / d, 0)`, in code
+    that gradients flow through: a method of a network class (`nn.Module`,
+    `keras.Model`, `flax.linen.Module`) or a function named like a loss.
 
     ## Why is this bad?
     `where` selects values, but both branches are computed for every element,
@@ -46,7 +48,10 @@ class UnsafeOpInWhere(NumericsRule):
     ## Known problems
     Only operations whose input shares a variable with the condition are
     reported. Plain NumPy has no gradients (the masked value only raises a
-    warning) and is not checked.
+    warning) and is not checked; neither are metrics, post-processing and
+    optimizer code outside network classes and loss functions, which are
+    differentiable in principle but rarely differentiated. A `where` in a helper
+    function called from a model is therefore not seen.
 
     ## References
     - JAX FAQ: "Gradients contain NaN where using `where`"
@@ -61,20 +66,26 @@ class UnsafeOpInWhere(NumericsRule):
     triggers = token_triggers("where")
 
     VALID = [
-        Valid("import torch\nsafe = torch.where(x > 0, x, torch.ones_like(x))\ny = torch.where(x > 0, torch.log(safe), 0.0)"),
-        Valid("import torch\ny = torch.where(x > 0, torch.log(torch.where(x > 0, x, 1.0)), 0.0)"),
-        Valid("import numpy as np\ny = np.where(x > 0, np.log(x), 0.0)"),
-        Valid("import torch\ny = torch.where(mask, torch.log(p.clamp(min=1e-6)), 0.0)"),
+        Valid("import torch\ndef loss(x):\n    safe = torch.where(x > 0, x, torch.ones_like(x))\n"
+              "    return torch.where(x > 0, torch.log(safe), 0.0)"),
+        Valid("import torch\ndef loss(x):\n    return torch.where(x > 0, torch.log(torch.where(x > 0, x, 1.0)), 0.0)"),
+        Valid("import numpy as np\ndef loss(x):\n    return np.where(x > 0, np.log(x), 0.0)"),
+        Valid("import torch\ndef loss(p):\n    return torch.where(p > 0, torch.log(p.clamp(min=1e-6)), 0.0)"),
+        Valid("import torch\ndef stability_score(i, u):\n    return torch.where(u > 0, i / u, 1.0)"),
     ]
     INVALID = [
-        Invalid("import torch\ny = torch.where(x > 0, torch.log(x), torch.zeros_like(x))", line=2, col=24),
-        Invalid("import jax.numpy as jnp\ny = jnp.where(d != 0, n / d, 0.0)", line=2, col=23),
-        Invalid("import tensorflow as tf\nok = r > 0\ny = tf.where(ok, tf.sqrt(r), 0.0)", line=3, col=18),
+        Invalid("import torch\ndef entropy_loss(x):\n    return torch.where(x > 0, torch.log(x), torch.zeros_like(x)).sum()",
+                line=3, col=31),
+        Invalid("import jax.numpy as jnp\ndef ratio_loss(n, d):\n    return jnp.where(d != 0, n / d, 0.0).mean()", line=3, col=30),
+        Invalid("import tensorflow as tf\nclass Radius(tf.keras.Model):\n    def call(self, r):\n"
+                "        ok = r > 0\n        return tf.where(ok, tf.sqrt(r), 0.0)", line=5, col=29),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.operation(node) != "where" or self.framework(node) not in _DIFFERENTIABLE_WHERE or self.in_no_grad:
+        if self.operation(node) != "where" or self.framework(node) not in _DIFFERENTIABLE_WHERE:
             return
+        if not self.in_training_code:
+            return  # metrics, post-processing and optimizer internals are not differentiated
         condition = argument_value(node, ("condition", "cond"), 0)
         branches = [argument_value(node, ("input", "x", "x1"), 1), argument_value(node, ("other", "y", "x2"), 2)]
         if condition is None or any(branch is None for branch in branches):
@@ -107,7 +118,7 @@ class UnsafeOpInWhere(NumericsRule):
                     return False  # a nested where is its own guard
                 if op in _UNSAFE_CALLS:
                     operand = rule.single_operand(node)
-                    if operand is not None:
+                    if operand is not None and not rule._safe_for(op, operand):
                         found.append((node, operand))
                 elif op == "div":
                     divisor = argument_value(node, ("other", "y", "x2"), 0 if rule.semantic.is_method_call(node) else 1)
@@ -131,6 +142,15 @@ class UnsafeOpInWhere(NumericsRule):
 
         expr.visit(_Finder())
         yield from found
+
+    def _safe_for(self, op: str, operand: cst.BaseExpression) -> bool:
+        """The operand is inside the operation's safe domain whatever the condition says."""
+        if op == "exp":
+            return self.exp_bounded_above(operand)
+        if op == "log1p":
+            value = self.semantic.value(operand)
+            return value.lo is not None and value.lo > -1
+        return False
 
     def _unsafe_exponent(self, exponent: cst.BaseExpression) -> bool:
         p = self.semantic.constant(exponent)

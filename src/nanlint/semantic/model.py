@@ -46,6 +46,8 @@ _OPERAND_KEYWORDS = ("input", "x", "a", "tensor", "logits", "features")
 
 # Names of small positive guard constants: `eps`, `self.epsilon`, `layer_norm_eps`, `EPS`, `smooth`.
 _EPS_NAME = re.compile(r"(?:^|_)(?:eps|epsilon|tiny|smooth|smoothing)(?:$|_|\d)", re.IGNORECASE)
+# Names of 0/1 masks: `mask`, `attention_mask`, `padding_mask`, `loss_masks`.
+_MASK_NAME = re.compile(r"(?:^|_)masks?$")
 # Parameter names that say the argument holds probabilities (what callers pass is not seen).
 _PROBABILITY_NAME = re.compile(r"^(?:probs?|probabilit(?:y|ies)|predictions|y_pred|y_prob|\w+_probs?|probs?_\w+)$")
 # Methods that mutate their receiver in place; the receiver's facts are recomputed or forgotten.
@@ -122,8 +124,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
         self._step_events: Dict[int, List[steps.Event]] = {}
         # Expressions tested in a condition (if/while/assert/where/ternary), per scope.
         self._checked: Dict[int, "_Conditions"] = {}
-        # Whether a layer that normalizes or rescales inputs has been built in this file.
-        self._normalizing_layer_seen = False
+        # Scopes (by node id, 0 for the module) in which a normalizing or rescaling layer was built.
+        self._normalizing_scopes: Set[int] = set()
 
     # --- name resolution -------------------------------------------------------------
 
@@ -172,6 +174,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if name in ("max", "min"):
             return ("maximum" if name == "max" else "minimum") if positional_count(call) >= 2 else name
         return {"abs": "abs", "sum": "sum", "pow": "pow", "len": "len"}.get(name)
+
+    def is_model_class(self, node: cst.ClassDef) -> bool:
+        """A class seen so far that derives from a network base (`nn.Module`, `keras.Model`, ...)."""
+        return id(node) in self._model_classes
 
     def is_method_call(self, call: cst.Call) -> bool:
         """`x.log()` rather than `torch.log(x)`."""
@@ -225,7 +231,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if isinstance(expr, cst.IfExp):
             return v.join(self.value(expr.body), self.value(expr.orelse))
         if isinstance(expr, (cst.Comparison, cst.BooleanOperation)):
-            return Value(tags=frozenset({"mask"}) | self._about(expr))  # a test of some data
+            return v.mask(*self._about(expr))  # a test of some data: 0 where it fails
         if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
             return Value(elements=tuple(self.value(e.value) for e in expr.elements))
         return UNKNOWN
@@ -251,8 +257,11 @@ class SemanticModel(cst.BatchableCSTVisitor):
         binding = self.scopes.lookup(expr.value)
         if isinstance(binding, ValueBinding):
             value: Value = binding.value  # type: ignore[assignment]
-            if value.const is None and value.lo is None and _EPS_NAME.search(expr.value):
-                return v.eps_like()  # a parameter or variable named `eps` whose value we cannot see
+            if value.const is None and value.lo is None and value.zero is None:
+                if _EPS_NAME.search(expr.value):
+                    return v.eps_like()  # a parameter or variable named `eps` whose value we cannot see
+                if _MASK_NAME.search(expr.value):
+                    return v.mask()  # `attention_mask`, `loss_mask`: 0/1 by name
             return value
         if isinstance(binding, ImportBinding):
             number = _NAMED_CONSTANTS.get(binding.qualified_name)
@@ -260,6 +269,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 return v.constant(number)
         if binding is None and _EPS_NAME.search(expr.value):
             return v.eps_like()
+        if binding is None and _MASK_NAME.search(expr.value):
+            return v.mask()
         return UNKNOWN
 
     def _attribute_value(self, expr: cst.Attribute) -> Value:
@@ -478,7 +489,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
         """Whether a model built from framework layers normalizes or rescales its input."""
         leaf = qualified.rsplit(".", 1)[-1]
         if leaf == "Model":
-            return self._normalizing_layer_seen  # functional API: layers were built before the model
+            # Functional API: the layers were built before the model, in the same scope.
+            return self._scope_key() in self._normalizing_scopes
         layers: List[cst.BaseExpression] = []
         for arg in call.args:
             if isinstance(arg.value, (cst.List, cst.Tuple)):
@@ -531,13 +543,15 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op == "sum":
             if operand.positive:
                 return Value(lo=operand.lo, tags=frozenset({"sum"}))
-            if operand.tags & {"exp", "softmax"}:
-                # Softmax rows sum to 1; a sum of `exp` is 0 only if every term underflows (the
-                # hand-written-softmax rule's concern, not a zero to guard here).
-                return Value(lo=0.0, tags=frozenset({"sum"}))
+            if operand.zero is None or operand.tags & {"exp", "softmax"}:
+                # A sum of unknown terms is unknown. Softmax rows sum to 1; a sum of `exp` is 0
+                # only if every term underflows (the hand-written-softmax rule's concern).
+                lo = operand.lo if operand.lo is not None and operand.lo >= 0 else None
+                return Value(lo=lo, tags=frozenset({"sum"}))
+            reason = ("a mask's `sum` is 0 when it selects nothing" if operand.zero.kind == v.MASK
+                      else f"a `sum` is 0 when all its terms are 0 ({operand.zero.reason})")
             return Value(lo=operand.lo if operand.lo is not None and operand.lo >= 0 else None,
-                         zero=v.Zero(v.SUM, "a `sum` is 0 when all its terms are 0, as for an empty mask"),
-                         tags=frozenset({"sum"}))
+                         zero=v.Zero(v.SUM, reason), tags=frozenset({"sum"}))
         if op == "mean":
             return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
                          tags=operand.tags & {"probability"})
@@ -732,7 +746,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_argument":
             self._record_argparse(node)
         if self._is_normalizing_layer(node):
-            self._normalizing_layer_seen = True
+            self._normalizing_scopes.add(self._scope_key())
             self._normalizing_classes.update(id(cls) for cls in self._class_stack)
         if self.operation(node) == "where":
             condition = argument_value(node, ("condition", "cond"), 0)
@@ -796,6 +810,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
         self._rebind(name, updated)
 
     # --- conditions: what the code tested before using a value -----------------------
+
+    def _scope_key(self) -> int:
+        return id(self.scopes.current.node) if self.scopes.current.node is not None else 0
 
     def _record_condition(self, test: cst.BaseExpression) -> None:
         key = id(self.scopes.current.node) if self.scopes.current.node is not None else 0

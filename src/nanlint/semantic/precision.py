@@ -134,7 +134,7 @@ class Conversion:
     dtype: Dtype
     scope: int  # id of the enclosing function's node, 0 at module level
     owner: int  # id of the enclosing class's node, 0 outside classes
-    node: cst.Call
+    node: cst.BaseExpression
     statement: bool  # a bare statement (`model.half()`), not part of an assignment
     model: bool  # the receiver is a network (a torch/keras model the semantic model knows)
 
@@ -165,6 +165,8 @@ class PrecisionTracker:
         self._frames: List[List[Tuple[cst.CSTNode, Optional[Dtype]]]] = [[]]
         # id of an assigned expression -> the autocast dtype in force where it was assigned
         self._assigned_under: Dict[int, Dtype] = {}
+        # id of an assigned expression -> its dtype, computed when the assignment was walked
+        self._assigned: Dict[int, Optional[Dtype]] = {}
         self.conversions: List[Conversion] = []
         self._statement_calls: set = set()
         # Program-wide defaults: what new tensors/variables are, what layers compute in.
@@ -208,6 +210,22 @@ class PrecisionTracker:
         region = self.autocast()
         if region is not None:
             self._assigned_under[id(node.value)] = region
+        # The right-hand side is read before the semantic model rebinds the targets, so
+        # `s = s.masked_fill(...)` sees the previous `s`; remember the answer for later reads.
+        dtype = self._dtype(node.value, region, 0, set())
+        self._assigned[id(node.value)] = dtype
+        if dtype is None:
+            return
+        model = "model" in self.semantic.value(node.value).tags
+        for target in node.targets:
+            dotted = dotted_name(target.target)
+            if dotted is None:
+                continue
+            # `self.model = Net().half()`: the attribute holds float16 from here on. A plain name
+            # is followed through its binding instead; its record only says "converted here".
+            statement = isinstance(target.target, cst.Attribute)
+            self.conversions.append(Conversion(dotted, dtype, self.scope_key(), self.owner_key(), node.value,
+                                               statement, model))
 
     def visit_with(self, node: cst.With) -> None:
         for item in node.items:
@@ -351,6 +369,7 @@ class PrecisionTracker:
         """The dtype a call visibly converts or creates its result in."""
         keyword = argument_value(call, ("dtype",), None)
         found = self.dtype_literal(keyword) if keyword is not None else None
+        evidence = f"`dtype={source(keyword)}`" if found is not None else ""
         if isinstance(call.func, cst.Attribute) and not self.semantic.is_module_reference(call.func.value):
             method = call.func.attr.value
             if method in names.DTYPE_METHODS and not call.args:
@@ -360,15 +379,18 @@ class PrecisionTracker:
                     if arg.keyword is None and not arg.star:
                         found = self.dtype_literal(arg.value)
                         if found is not None:
+                            evidence = f"`.{method}({source(arg.value)})`"
                             break
         else:
             qualified = self.semantic.qualified_name(call.func)
             spec = names.DTYPE_CONVERSION_FUNCTIONS.get(qualified or "")
             if spec is not None and found is None:
-                found = self.dtype_literal(argument_value(call, (spec[0],), spec[1]))
+                arg = argument_value(call, (spec[0],), spec[1])
+                found = self.dtype_literal(arg)
+                evidence = f"`{source(call.func)}(..., {source(arg)})`" if arg is not None else ""
         if found is None:
             return None
-        return Dtype(found, f"`{source(keyword) if keyword is not None else found}`")
+        return Dtype(found, evidence)
 
     def _dtype(self, expr: cst.BaseExpression, region: Optional[Dtype], depth: int, seen: set) -> Optional[Dtype]:
         if depth > _MAX_DEPTH or id(expr) in seen:
@@ -381,6 +403,8 @@ class PrecisionTracker:
             if isinstance(expr, cst.Name):
                 binding = self.semantic.scopes.lookup(expr.value)
                 if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
+                    if id(binding.node) in self._assigned:
+                        return self._assigned[id(binding.node)]
                     return self._dtype(binding.node, self._assigned_under.get(id(binding.node)), depth + 1, seen)
             return None
         if isinstance(expr, cst.Call):

@@ -93,6 +93,7 @@ class Event:
     managed: bool = False  # accelerate/fabric/Lightning helper that handles AMP itself
     manual: bool = False  # hand-written: `p.grad = None`, `p.grad.data.clamp_(...)`
     norm_only: bool = False  # clipping with an infinite threshold: only measures the norm
+    known: bool = False  # the receiver's role comes from the file (`GradScaler()`), not from its name
     via: Optional[cst.Call] = None  # the call of this block whose helper holds the event
     statement: Optional[cst.CSTNode] = None  # the small statement holding the call
 
@@ -455,12 +456,14 @@ class _Walker:
     def _step(self, call: cst.Call, receiver: str, role: Optional[str]) -> bool:
         positional = positional_count(call)
         if role == GRAD_SCALER or (role is None and scaler_like(receiver)):
-            return positional >= 1 and self._emit(SCALER_STEP, call, receiver=receiver, target=self._first_argument(call))
+            return positional >= 1 and self._emit(SCALER_STEP, call, receiver=receiver, target=self._first_argument(call),
+                                                  known=role == GRAD_SCALER)
         if role == LR_SCHEDULER or (role is None and scheduler_like(receiver)):
-            return self._emit(SCHEDULER_STEP, call, receiver=receiver)
+            # `noise_scheduler.step(model_output, t, sample)` is a diffusion sampler, not a learning-rate step
+            return positional <= 1 and self._emit(SCHEDULER_STEP, call, receiver=receiver, known=role == LR_SCHEDULER)
         if role == OPTIMIZER or (role is None and optimizer_like(receiver)):
             if positional == 0 and "closure" not in set(keyword_names(call)):
-                return self._emit(STEP, call, receiver=receiver)
+                return self._emit(STEP, call, receiver=receiver, known=role == OPTIMIZER)
         return False
 
     @staticmethod

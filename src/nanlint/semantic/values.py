@@ -31,6 +31,7 @@ CLAMPED_AT_ZERO = "clamped-at-zero"  # clamp(min=0) keeps 0 in range
 MODEL_OUTPUT = "model-output"  # raw output of a network: any sign, any size
 LITERAL = "literal"  # the constant 0 itself
 NAMED = "named"  # a parameter named like a probability (`probs`, `y_pred`), value unseen
+MASK = "mask"  # a 0/1 mask or a comparison: 0 wherever it does not select
 
 # Tags: roles of a value that rules and the model read.
 PROBABILITY = "probability"  # an output of softmax or sigmoid (or a slice, mean or product of them)
@@ -97,6 +98,11 @@ def named_probability(name: str) -> Value:
     """A parameter whose name says it holds probabilities; what the caller passes is not seen."""
     reason = f"`{name}` is named as a probability, and probabilities reach exactly 0"
     return Value(lo=0.0, hi=1.0, zero=Zero(NAMED, reason), tags=frozenset({PROBABILITY_NAME}))
+
+
+def mask(*tags: str) -> Value:
+    """A 0/1 selection (a comparison, an `attention_mask`): its sum counts what it selects."""
+    return Value(lo=0.0, hi=1.0, zero=Zero(MASK, "a mask can select nothing"), tags=frozenset({"mask", *tags}))
 
 
 def nonnegative(kind: str, reason: str, *tags: str) -> Value:

@@ -1,0 +1,267 @@
+"""How fast is nanlint? Times it against its peers on the same real files, in one run.
+
+    python benchmarks/bench.py                              # every tool, the whole corpus
+    python benchmarks/bench.py --limit-files 600            # a deterministic sample of the corpus
+    python benchmarks/bench.py --tools nanlint-cold,ruff    # only some tools
+    python benchmarks/bench.py --markdown results.md        # also write the table as Markdown
+
+The corpus is the pinned one of `benchmarks/corpus.py` (downloaded once). The peers
+(flake8, ruff, Fixit, TorchFix) are installed at pinned versions into a separate
+virtual environment, benchmarks/.cache/venv-peers, so they never mix with nanlint's.
+Every tool runs as a fresh process on the same list of files with its own defaults
+(its own parallelism, if any); wall time is measured around the process, peak
+memory is the largest resident set of the process or any of its children, and CPU
+time is user + system time of the process and all its children (getrusage
+(RUSAGE_CHILDREN) of a fresh helper process per tool; CPU time is the figure to trust
+on a busy machine). Every figure is also given as a ratio to nanlint cold. Output and exit status of the tools are ignored.
+
+Rows:
+  nanlint-cold      nanlint, no cache, default jobs (the cores available)
+  nanlint-cold-j1   the same in one process
+  nanlint-warm      a second run with a cache the previous run filled (nothing changed)
+  nanlint-5-files   five files, no cache: a pre-commit-sized run, start-up included
+  libcst-parse      `libcst.parse_module` of every file, one process (no nanlint)
+  ast-parse         `ast.parse` of every file, one process
+  needs-parse-*     the files where some enabled rule's trigger occurs: their bare libcst
+                    parse, and nanlint on them in one process (the 30% analysis target)
+  flake8, ruff, fixit, torchfix   the peers, as `flake8 FILES`, `ruff check --no-cache
+                    --isolated FILES`, `fixit lint FILES`, `torchfix FILES`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from corpus import CORPUS, PACKAGES, corpus_files, ensure_corpus  # noqa: E402
+
+VENV = HERE / ".cache" / "venv-peers"
+PEERS = {"fixit": "2.2.1", "torchfix": "0.7.0", "flake8": "7.5.0", "ruff": "0.17.6"}
+ALL_TOOLS = ("nanlint-cold", "nanlint-cold-j1", "nanlint-warm", "nanlint-5-files", "libcst-parse", "ast-parse",
+             "needs-parse-libcst", "needs-parse-nanlint-j1", "flake8", "ruff", "fixit", "torchfix")
+
+# Runs `argv` and prints {"wall": s, "rss_kb": peak RSS of it and its descendants}.
+_MEASURE = textwrap.dedent("""
+    import json, resource, subprocess, sys, time
+    start = time.perf_counter()
+    done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"wall": wall, "rss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime,
+                      "status": done.returncode,
+                      "stderr": done.stderr.decode(errors="replace")[-2000:]}))
+""")
+
+_PARSE = textwrap.dedent("""
+    import sys
+    kind, listing = sys.argv[1], sys.argv[2]
+    paths = open(listing, encoding="utf-8").read().splitlines()
+    if kind == "libcst":
+        import libcst
+        parse = libcst.parse_module
+    else:
+        import ast
+        parse = ast.parse
+    for path in paths:
+        try:
+            parse(open(path, encoding="utf-8").read())
+        except Exception:
+            pass
+""")
+
+
+def ensure_peers() -> Path:
+    """The peers' virtual environment, created and filled once (pinned versions)."""
+    python = VENV / "bin" / "python"
+    marker = VENV / ".complete"
+    wanted = " ".join(f"{name}=={version}" for name, version in sorted(PEERS.items()))
+    if marker.exists() and marker.read_text().strip() == wanted:
+        return VENV / "bin"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted.split()], check=True)
+    marker.write_text(wanted + "\n")
+    return VENV / "bin"
+
+
+def choose_files(limit: Optional[int]) -> List[Path]:
+    """Every corpus file, or `limit` of them spread evenly over the sorted list (deterministic)."""
+    files = corpus_files(CORPUS)
+    if limit is None or limit >= len(files):
+        return files
+    step = len(files) / limit
+    return [files[int(i * step)] for i in range(limit)]
+
+
+def files_needing_parse(files: Sequence[Path]) -> List[Path]:
+    """Files where at least one default-enabled rule's trigger occurs (the rest skip libcst)."""
+    from nanlint.config import Settings
+    from nanlint.registry import all_rules
+
+    enabled = Settings().selection.enabled(all_rules().values())
+    chosen = []
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if any(rule.could_fire(text) for rule in enabled):
+            chosen.append(path)
+    return chosen
+
+
+def measure(argv: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> Dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, cwd=cwd,
+                          env=env)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit(f"measuring {argv[:3]} failed: {done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["status"] not in (0, 1):
+        print(f"warning: {' '.join(argv[:3])} ... exited with {result['status']}: {result['stderr'][-500:]}",
+              file=sys.stderr)
+    return result
+
+
+def machine() -> Dict[str, str]:
+    import libcst  # noqa: F401
+
+    try:
+        from importlib.metadata import version
+
+        libcst_version = version("libcst")
+    except Exception:  # noqa: BLE001
+        libcst_version = "?"
+    memory = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpus (nproc)": str(cpus), "cpu": model, "memory": memory,
+            "python": platform.python_version(), "libcst": libcst_version, "os": platform.platform()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit-files", type=int, help="use N corpus files, spread evenly (default: all)")
+    parser.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma-separated, from: {', '.join(ALL_TOOLS)}")
+    parser.add_argument("--markdown", type=Path, help="also write the results as Markdown to this file")
+    args = parser.parse_args()
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = sorted(set(tools) - set(ALL_TOOLS))
+    if unknown:
+        parser.error(f"unknown tools: {', '.join(unknown)}")
+
+    ensure_corpus()
+    files = choose_files(args.limit_files)
+    size = sum(p.stat().st_size for p in files)
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    peers_bin = ensure_peers() if set(tools) & {"flake8", "ruff", "fixit", "torchfix"} else None
+    work = Path(tempfile.mkdtemp(prefix="nanlint-bench-"))
+    listing = work / "files.txt"
+    listing.write_text("\n".join(str(p) for p in files) + "\n", encoding="utf-8")
+    paths = [str(p) for p in files]
+    needing = files_needing_parse(files) if any(t.startswith("needs-parse") for t in tools) else []
+    needing_listing = work / "needing.txt"
+    needing_listing.write_text("\n".join(str(p) for p in needing) + "\n", encoding="utf-8")
+    five = [str(p) for p in (needing or files)[len(needing or files) // 2:][:5]]
+    nanlint = [sys.executable, "-m", "nanlint", "--isolated", "--exit-zero"]
+    env = {k: v for k, v in os.environ.items() if k != "NANLINT_CACHE_DIR"}
+
+    rows: List[Tuple[str, int, Dict[str, float]]] = []
+    try:
+        for tool in tools:
+            print(f"running {tool} ...", file=sys.stderr, flush=True)
+            count = len(files)
+            if tool == "nanlint-cold":
+                result = measure([*nanlint, "--no-cache", *paths], work, env)
+            elif tool == "nanlint-cold-j1":
+                result = measure([*nanlint, "--no-cache", "--jobs", "1", *paths], work, env)
+            elif tool == "nanlint-warm":
+                cache = work / "cache"
+                measure([*nanlint, "--cache-dir", str(cache), *paths], work, env)  # fill the cache
+                result = measure([*nanlint, "--cache-dir", str(cache), *paths], work, env)
+            elif tool == "nanlint-5-files":
+                count = len(five)
+                result = measure([*nanlint, "--no-cache", *five], work, env)
+            elif tool in ("libcst-parse", "ast-parse"):
+                result = measure([sys.executable, "-c", _PARSE, tool.split("-")[0], str(listing)], work, env)
+            elif tool == "needs-parse-libcst":
+                count = len(needing)
+                result = measure([sys.executable, "-c", _PARSE, "libcst", str(needing_listing)], work, env)
+            elif tool == "needs-parse-nanlint-j1":
+                count = len(needing)
+                result = measure([*nanlint, "--no-cache", "--jobs", "1", *map(str, needing)], work, env)
+            elif tool == "flake8":
+                result = measure([str(peers_bin / "flake8"), "--isolated", *paths], work, env)
+            elif tool == "ruff":
+                result = measure([str(peers_bin / "ruff"), "check", "--no-cache", "--isolated", "--exit-zero", *paths],
+                                 work, env)
+            elif tool == "fixit":
+                result = measure([str(peers_bin / "fixit"), "lint", *paths], work, env)
+            else:  # torchfix
+                result = measure([str(peers_bin / "torchfix"), *paths], work, env)
+            rows.append((tool, count, result))
+            print(f"  {tool}: {result['wall']:.2f} s wall, {result['cpu']:.2f} s CPU, {result['rss_kb'] / 1024:.0f} MB",
+                  file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    subset = "all" if args.limit_files is None or args.limit_files >= len(corpus_files(CORPUS)) else \
+        f"{len(files)} of {len(corpus_files(CORPUS))}, every {len(corpus_files(CORPUS)) / len(files):.1f}th of the sorted list"
+    text = render(rows, files, size, lines, subset, len(needing), machine())
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text, encoding="utf-8")
+    return 0
+
+
+def render(rows, files, size, lines, subset, needing: int, facts: Dict[str, str]) -> str:
+    reference = next((r for name, _, r in rows if name == "nanlint-cold"), None)
+    out = [
+        f"Corpus: {len(files)} files ({subset}), {size / 1e6:.1f} MB, {lines:,} lines, from "
+        f"{len(PACKAGES)} pinned packages (benchmarks/corpus.py); {needing} of them contain a trigger of "
+        f"a default rule and need a libcst parse.",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()),
+        "",
+        "| tool | files | wall (s) | files/s | CPU (s) | peak RSS (MB) | wall / nanlint cold | CPU / nanlint cold "
+        "| RSS / nanlint cold |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, count, result in rows:
+        wall, rss = result["wall"], result["rss_kb"] / 1024
+        ratio_wall = f"{wall / reference['wall']:.2f}" if reference else "-"
+        ratio_rss = f"{rss / (reference['rss_kb'] / 1024):.2f}" if reference else "-"
+        ratio_cpu = f"{result['cpu'] / reference['cpu']:.2f}" if reference else "-"
+        out.append(f"| {name} | {count} | {wall:.2f} | {count / wall:.0f} | {result['cpu']:.2f} | {rss:.0f} "
+                   f"| {ratio_wall} | {ratio_cpu} | {ratio_rss} |")
+    by_name = {name: result for name, _, result in rows}
+    if "needs-parse-libcst" in by_name and "needs-parse-nanlint-j1" in by_name:
+        wall = by_name["needs-parse-nanlint-j1"]["wall"] / by_name["needs-parse-libcst"]["wall"] - 1
+        cpu = by_name["needs-parse-nanlint-j1"]["cpu"] / by_name["needs-parse-libcst"]["cpu"] - 1
+        out += ["", f"nanlint on top of the bare libcst parse, files that need parsing, one process: {wall:+.0%} "
+                    f"wall, {cpu:+.0%} CPU (start-up, discovery and output included)."]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
