@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import List
@@ -41,6 +42,9 @@ from nanlint.selection import Selection
 from nanlint.testing import _always_run
 
 EXAMPLES = int(os.environ.get("NANLINT_FUZZ_EXAMPLES", "60"))
+# The engine raises the recursion limit on first use; do it now, so that Hypothesis does not
+# see it change during a test (and warn).
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -130,17 +134,24 @@ OPERATORS = ["+", "-", "*", "/", "//", "**", "%", "@", "<", ">", "==", "!=", "<=
 atoms = st.one_of(st.sampled_from(NAMES), st.sampled_from(NUMBERS), st.sampled_from(['"mean"', "'sum'", '""']))
 
 
+def _receiver(expression: str) -> str:
+    """`x` stays `x.log()`; `1e-8` or `-x` needs parentheses to take a method or an index."""
+    return expression if expression[:1].isalpha() or expression[:1] in "_([{" and not expression.startswith("not ") \
+        else f"({expression})"
+
+
 def _compound(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.builds(lambda f, a: f"{f}({a})", st.sampled_from(FUNCTIONS), children),
         st.builds(lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(FUNCTIONS), children, children),
         st.builds(lambda f, a, k, b: f"{f}({a}, {k}={b})", st.sampled_from(FUNCTIONS), children,
                   st.sampled_from(KEYWORDS), children),
-        st.builds(lambda a, m: f"{a}.{m}()", children, st.sampled_from(METHODS)),
-        st.builds(lambda a, m, b: f"{a}.{m}({b})", children, st.sampled_from(METHODS), children),
+        st.builds(lambda a, m: f"{_receiver(a)}.{m}()", children, st.sampled_from(METHODS)),
+        st.builds(lambda a, m, b: f"{_receiver(a)}.{m}({b})", children, st.sampled_from(METHODS), children),
         st.builds(lambda a, o, b: f"({a} {o} {b})", children, st.sampled_from(OPERATORS), children),
-        st.builds(lambda o, a: f"{o}{a}", st.sampled_from(["-", "+", "~", "not "]), children),
-        st.builds(lambda a, b: f"{a}[{b}]", children, children),
+        st.builds(lambda o, a: f"{o}({a})" if a.startswith("not ") else f"{o}{a}",
+                  st.sampled_from(["-", "+", "~", "not "]), children),
+        st.builds(lambda a, b: f"{_receiver(a)}[{b}]", children, children),
         st.builds(lambda a, b, c: f"({a} if {b} else {c})", children, children, children),
         st.builds(lambda a, b: f"[{a}, {b}]", children, children),
         st.builds(lambda k, a: f"{{{k!r}: {a}}}", st.sampled_from(KEYWORDS), children),
@@ -149,7 +160,49 @@ def _compound(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
 
 
-expressions = st.recursive(atoms, _compound, max_leaves=12)
+expressions = st.recursive(atoms, _compound, max_leaves=8)
+
+# Statements that reach the rules' deep paths, with random expressions in their holes.
+SNIPPETS = [
+    "loss = torch.log(torch.softmax({e}, dim=-1))", "p = F.softmax({e}, -1)\nlogp = p.log()",
+    "probs = torch.sigmoid({e})\nloss = -(t * torch.log(probs) + (1 - t) * torch.log(1 - probs)).mean()",
+    "y = {e} / {e}.sum()", "y = {e} / ({e} + {e})", "z = torch.sqrt({e})", "z = torch.sqrt(({e} ** 2).sum(-1))",
+    "w = torch.exp({e})", "w = torch.exp({e}) / torch.exp({e}).sum()", "n = {e} / {e}.norm(dim=-1, keepdim=True)",
+    "a = torch.acos({e})", "v = torch.log({e}.clamp(min={e}))", "v = torch.log({e} + {e})",
+    "opt = torch.optim.SGD(model.parameters(), lr={e})", "opt = optim.Adam(model.parameters(), lr={e}, eps={e})",
+    "criterion = nn.BCELoss()\nloss = criterion(torch.sigmoid({e}), t)", "loss = F.nll_loss({e}, t)",
+    "loss = F.binary_cross_entropy(torch.sigmoid({e}), t)", "loss = F.cross_entropy(torch.softmax({e}, 1), t)",
+    "x = {e}.half()\ny = x / (x.std() + {e})", "eps = {e}\nx = x / (x.var() + eps).sqrt()",
+    "h = torch.empty({e}, {e})", "nn.init.normal_(w, std={e})", "scale = 1 / math.sqrt({e})",
+    "mask = {e} == float('nan')", "ok = {e} != {e}", "x = torch.where({e} > 0, torch.log({e}), {e})",
+    "lr = {e}\nopt = torch.optim.Adam(params, lr=lr)", "cfg = {{'lr': {e}}}\nopt = SGD(params, lr=cfg['lr'])",
+    "parser.add_argument('--lr', type=float, default={e})\nargs = parser.parse_args()\n"
+    "opt = torch.optim.SGD(params, lr=args.lr)",
+    "scaler = GradScaler()\nscaler.scale(loss).backward()\ntorch.nn.utils.clip_grad_norm_(m.parameters(), {e})\n"
+    "scaler.step(opt)\nscaler.update()",
+    "loss.backward()\nopt.step()\ntorch.nn.utils.clip_grad_norm_(model.parameters(), {e})",
+    "for x, t in loader:\n    torch.nn.utils.clip_grad_norm_(model.parameters(), {e})\n    loss = crit(model(x), t)\n"
+    "    loss.backward()\n    opt.step()",
+    "for x, t in loader:\n    loss = crit(model(x), t)\n    loss.backward()\n    opt.step()",
+    "rnn = nn.LSTM({e}, {e})\nfor x in data:\n    out, _ = rnn(x)\n    out.sum().backward()\n    opt.step()",
+    "logits = model({e})\nloss = tf.math.log(tf.nn.softmax(logits))", "k = K.log({e})", "j = jnp.log(jnp.exp({e}))",
+    "model.compile(optimizer='adam', loss='binary_crossentropy')", "d = torch.distributions.Normal({e}, {e})",
+    "tiny = torch.finfo(torch.float16).tiny\nx = x + {e}", "q = x.masked_fill(mask, float('-inf')).softmax(-1)",
+    "q = torch.logsumexp({e}, dim=0) - {e}", "r = {e} ** {e}", "r = torch.pow({e}, -1)", "r = 1.0 / {e}",
+]
+
+
+def _fill(template: str, fill: List[str]) -> str:
+    parts = template.split("{e}")
+    out = parts[0]
+    for index, part in enumerate(parts[1:]):
+        out += fill[index % len(fill)] + part
+    return out.replace("{{", "{").replace("}}", "}")
+
+
+# Holes are often plain names and numbers (so the rules recognise the pattern), sometimes anything.
+holes = st.one_of(st.sampled_from(NAMES[:16]), st.sampled_from(NUMBERS), expressions)
+snippets = st.builds(_fill, st.sampled_from(SNIPPETS), st.lists(holes, min_size=6, max_size=6))
 targets = st.one_of(st.sampled_from(NAMES), st.builds(lambda a, b: f"{a}, {b}", st.sampled_from(NAMES),
                                                      st.sampled_from(NAMES)),
                     st.builds(lambda a, m: f"{a}.{m}", st.sampled_from(NAMES), st.sampled_from(NAMES)))
@@ -157,6 +210,7 @@ targets = st.one_of(st.sampled_from(NAMES), st.builds(lambda a, b: f"{a}, {b}", 
 
 def _simple_statement(indent: str) -> st.SearchStrategy[str]:
     return st.one_of(
+        snippets.map(lambda text: "".join(f"{indent}{line}\n" for line in text.split("\n"))),
         st.builds(lambda t, e: f"{indent}{t} = {e}\n", targets, expressions),
         st.builds(lambda t, o, e: f"{indent}{t} {o}= {e}\n", st.sampled_from(NAMES[:12]),
                   st.sampled_from(["+", "-", "*", "/"]), expressions),
@@ -180,7 +234,7 @@ def _simple_statement(indent: str) -> st.SearchStrategy[str]:
 
 def _block(indent: str, depth: int) -> st.SearchStrategy[str]:
     statements = _simple_statement(indent)
-    if depth < 3:
+    if depth < 2:
         inner = indent + "    "
         body = st.deferred(lambda: _block(inner, depth + 1))
         statements = st.one_of(
@@ -197,12 +251,13 @@ def _block(indent: str, depth: int) -> st.SearchStrategy[str]:
             st.builds(lambda b, c: f"{indent}try:\n{b}{indent}except Exception as err:\n{c}", body, body),
             st.builds(lambda b: f"{indent}with torch.autocast('cuda'):\n{b}", body),
         )
-    return st.lists(statements, min_size=1, max_size=6).map("".join)
+    return st.lists(statements, min_size=1, max_size=5 if depth == 0 else 3).map("".join)
 
 
 @st.composite
 def ml_programs(draw) -> str:
-    imports = draw(st.lists(st.sampled_from(IMPORTS), max_size=6))
+    imports = ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"] if draw(st.booleans()) else []
+    imports += draw(st.lists(st.sampled_from(IMPORTS), max_size=6))
     body = draw(_block("", 0))
     newline = draw(st.sampled_from(["\n", "\n", "\r\n", "\r"]))
     program = "".join(imports) + body
@@ -239,7 +294,7 @@ def test_ml_programs(source):
     assert lint_source("fuzz.py", source, EVERY_RULE).diagnostics == first.diagnostics  # deterministic
 
 
-@FUZZ
+@settings(FUZZ, max_examples=max(10, EXAMPLES // 3))  # hypothesmith halves are slow to generate
 @given(ml_spliced)
 def test_ml_programs_spliced_with_grammar_programs(source):
     check_program(source)

@@ -115,7 +115,7 @@ def test_an_object_only_named_scaler_may_be_a_wrapper_that_updates_itself():
     """
     assert findings("NAN305", source) == []
     assert findings("NAN305", source.replace("loss_scaler(compute(batch), optimizer)",
-                                             "loss_scaler.scale(compute(batch)).backward()")) == [(5, "NAN305")]
+                                             "loss_scaler.scale(compute(batch)).backward()")) == [(4, "NAN305")]
 
 
 SEED_001 = """

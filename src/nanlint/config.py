@@ -123,7 +123,7 @@ def find_config(start: Path) -> Optional[Path]:
 
 def _has_tool_table(pyproject: Path) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        text = pyproject.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return False
     try:
@@ -137,7 +137,7 @@ def _has_tool_table(pyproject: Path) -> bool:
 def read_table(path: Path) -> Dict[str, Any]:
     """The nanlint table of a config file, or a ConfigError that says what is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is fine
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config file: {error.strerror or error}") from None
     except UnicodeDecodeError:
@@ -145,14 +145,15 @@ def read_table(path: Path) -> Dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+        raise ConfigError(f"{path}: invalid TOML: {' '.join(str(error).split())}") from None
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("nanlint", {})
+        tool = data.get("tool", {})
+        table = tool.get("nanlint", {}) if isinstance(tool, dict) else {}
         where = "[tool.nanlint]"
     else:
         table, where = data, "the top level"
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.nanlint] must be a table")
+        raise ConfigError(f"{path}: {where} must be a table")
     table = dict(table)
     table["__where__"] = where
     return table
@@ -195,10 +196,33 @@ def validate_rule_options(path: Optional[Path], options: Mapping[str, Mapping[st
             expected = rule.default_options[option]
             if not _same_kind(expected, value):
                 raise ConfigError(
-                    f"{source}option '{option}' for {rule.code} must be {type(expected).__name__}, not {type(value).__name__}"
+                    f"{source}option '{option}' for {rule.code} must be {_kind(expected)}, not {_shown(expected, value)}"
                 )
         checked.setdefault(rule.code, {}).update(values)
     return checked
+
+
+def _kind(expected: Any) -> str:
+    if isinstance(expected, bool):
+        return "true or false"
+    if isinstance(expected, (int, float)):
+        return "a number"
+    if isinstance(expected, dict):
+        inner = _kind(next(iter(expected.values()), 0.0))
+        inner = f"{inner.replace('a ', '', 1)}s" if inner.startswith("a ") else inner
+        return f"dict (a table of {inner})"
+    return f"a {type(expected).__name__}"
+
+
+def _shown(expected: Any, value: Any) -> str:
+    if isinstance(expected, dict) and isinstance(value, dict):
+        inner = next(iter(expected.values()), 0.0)
+        for key, item in value.items():
+            if not _same_kind(inner, item):
+                return f"{key} = {item!r}"
+    if isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) < 40):
+        return repr(value)
+    return f"a {type(value).__name__}"
 
 
 def _same_kind(expected: Any, value: Any) -> bool:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Type
@@ -35,6 +33,8 @@ from nanlint.engine import LintResult
 from nanlint.rule import Rule
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from nanlint.cache import Cache
 
 # Below these, checking in this process is faster than starting workers.
@@ -215,11 +215,16 @@ def _chunks(pending: Sequence[Tuple[str, int]], workers: int) -> List[List[str]]
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
-def _pool(job: _Job, workers: int) -> ProcessPoolExecutor:
+def _pool(job: _Job, workers: int) -> "ProcessPoolExecutor":
+    from concurrent.futures import ProcessPoolExecutor  # imported only when workers are used
+
     return ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker, initargs=(job,))
 
 
 def _in_workers(job: _Job, pending: Sequence[Tuple[str, int]], workers: int) -> Iterator[LintResult]:
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     suspects: List[str] = []
     executor = _pool(job, workers)
     try:
@@ -240,6 +245,8 @@ def _in_workers(job: _Job, pending: Sequence[Tuple[str, int]], workers: int) -> 
 
 def _one_by_one(job: _Job, paths: List[str]) -> Iterator[LintResult]:
     """After a worker died: one worker, files in order; the first that fails is the culprit."""
+    from concurrent.futures.process import BrokenProcessPool
+
     while paths:
         executor = _pool(job, 1)
         try:

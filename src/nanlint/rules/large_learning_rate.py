@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import Set
+
 import libcst as cst
 
 from nanlint import names
 from nanlint.rule import Invalid, Rule, Valid
+
+# Optimizers in one literal table from which the rule treats the rates as placeholders.
+_TABLE_SIZE = 3
 
 
 class LargeLearningRate(Rule):
@@ -35,6 +40,9 @@ class LargeLearningRate(Rule):
     A schedule that warms up from a small value is still flagged when its peak
     value is passed to the optimizer as a constant; suppress with `# noqa: NAN301`
     if the large rate is deliberate. Thresholds are configurable per optimizer family.
+    Optimizers listed together in a literal table of three or more (a dict, list or
+    tuple of optimizer calls, as tests and benchmarks build to parametrize over
+    optimizers) are not flagged: their shared rate is a placeholder.
 
     ## References
     - Goodfellow, Bengio, Courville, *Deep Learning*, section 8.5 (learning-rate choice)
@@ -63,7 +71,33 @@ class LargeLearningRate(Rule):
         Invalid("import optax\ntx = optax.adam(0.5)", line=2, col=6),
     ]
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._table_members: Set[int] = set()
+
+    # A literal table of several different optimizers (`{"adam": optax.adam(1.0), "sgd": ...}`)
+    # is a parametrization for tests or benchmarks: one placeholder rate shared by all of them.
+    def visit_Dict(self, node: cst.Dict) -> None:
+        self._note_table([e.value for e in node.elements if isinstance(e, cst.DictElement)])
+
+    def visit_List(self, node: cst.List) -> None:
+        self._note_table([e.value for e in node.elements])
+
+    def visit_Tuple(self, node: cst.Tuple) -> None:
+        self._note_table([e.value for e in node.elements])
+
+    def _note_table(self, values) -> None:
+        members = [value for value in values if self._optimizer_call(value)]
+        if len(members) >= _TABLE_SIZE:
+            self._table_members.update(id(member) for member in members)
+
+    def _optimizer_call(self, node: cst.CSTNode) -> bool:
+        qualified = self.qualified_name(node) if isinstance(node, cst.Call) else None
+        return bool(qualified) and qualified in names.OPTIMIZERS
+
     def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self._table_members:
+            return
         qualified = self.qualified_name(node)
         family = names.OPTIMIZERS.get(qualified) if qualified else None
         if family is None:

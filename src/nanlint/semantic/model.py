@@ -46,6 +46,9 @@ _OPERAND_KEYWORDS = ("input", "x", "a", "tensor", "logits", "features")
 
 # Names of small positive guard constants: `eps`, `self.epsilon`, `layer_norm_eps`, `EPS`, `smooth`.
 _EPS_NAME = re.compile(r"(?:^|_)(?:eps|epsilon|tiny|smooth|smoothing)(?:$|_|\d)", re.IGNORECASE)
+# Terms whose sum can be exactly 0 in practice: masks that select nothing, relu/abs/square of
+# zeros, values clamped at 0, counts.
+_SUM_ZERO_KINDS = frozenset({v.MASK, v.NONNEGATIVE, v.CLAMPED_AT_ZERO, v.COUNT, v.SUM})
 # Names of 0/1 masks: `mask`, `attention_mask`, `padding_mask`, `loss_masks`.
 _MASK_NAME = re.compile(r"(?:^|_)masks?$")
 # Parameter names that say the argument holds probabilities (what callers pass is not seen).
@@ -371,8 +374,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self._named_call_value(qualified, call)
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method in names.VALUE_PRESERVING_METHODS or method == "item":
+            if method in names.VALUE_PRESERVING_METHODS:
                 return self.value(func.value)
+            if method in ("item", "tolist"):
+                return self.value(func.value).tagged("python")  # a Python number: x / 0 raises
             if method in ("size", "numel", "dim", "nelement"):
                 return Value(lo=0.0, tags=frozenset({"size"}))
             if method in ("nonzero", "argwhere"):
@@ -543,9 +548,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op == "sum":
             if operand.positive:
                 return Value(lo=operand.lo, tags=frozenset({"sum"}))
-            if operand.zero is None or operand.tags & {"exp", "softmax"}:
-                # A sum of unknown terms is unknown. Softmax rows sum to 1; a sum of `exp` is 0
-                # only if every term underflows (the hand-written-softmax rule's concern).
+            if operand.zero is None or operand.zero.kind not in _SUM_ZERO_KINDS:
+                # A sum of unknown terms is unknown. Softmax rows sum to 1; a sum of `exp`,
+                # `sigmoid` or other probabilities is 0 only if every term underflows (the
+                # hand-written-softmax rule's concern), not a zero to guard here.
                 lo = operand.lo if operand.lo is not None and operand.lo >= 0 else None
                 return Value(lo=lo, tags=frozenset({"sum"}))
             reason = ("a mask's `sum` is 0 when it selects nothing" if operand.zero.kind == v.MASK

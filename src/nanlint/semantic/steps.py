@@ -145,13 +145,16 @@ def events(block: StepBlock, model, cache: Optional[MutableMapping[int, List[Eve
     of the walk where this is asked (ask when the walk enters the block; for a module,
     when it leaves it). `cache` keeps the answer per block. Nested loops and helpers
     are read afresh for each block asked about, with what the block bound before them."""
-    if cache is not None:
-        found = cache.get(id(block))
-        if found is not None:
-            return found
-    found = _events(block, model, _Shared(), {}, {})
-    if cache is not None:
-        cache[id(block)] = found
+    if cache is None:
+        cache = {}
+    found = cache.get(id(block))
+    if found is not None:
+        return found
+    state = cache.get(_FILE_STATE)
+    if not isinstance(state, _FileState):
+        state = cache[_FILE_STATE] = _FileState()  # type: ignore[assignment]
+    found = _events(block, model, _Shared(state), {}, {})
+    cache[id(block)] = found
     return found
 
 
@@ -232,13 +235,26 @@ def grad_attribute(expr: cst.BaseExpression) -> bool:
     return False
 
 
-class _Shared:
-    """State of one request: blocks already read, helpers being expanded, roles of `self.x`."""
+# Key of the per-file state in the model's cache (no object has id -1).
+_FILE_STATE = -1
+
+
+class _FileState:
+    """What one file's requests share: roles of `self.x` per class, events of helpers."""
 
     def __init__(self) -> None:
+        self.class_roles: Dict[int, Dict[str, str]] = {}
+        self.helpers: Dict[int, List[Event]] = {}
+
+
+class _Shared:
+    """State of one request: blocks already read, helpers being expanded."""
+
+    def __init__(self, state: _FileState) -> None:
         self.cache: Dict[int, List[Event]] = {}
         self.active: Set[int] = set()
-        self.class_roles: Dict[int, Dict[str, str]] = {}
+        self.class_roles = state.class_roles
+        self.helpers = state.helpers
 
 
 class _Calls(cst.CSTVisitor):
@@ -555,9 +571,15 @@ class _Walker:
         return None
 
     def _inline(self, call: cst.Call, helper: cst.FunctionDef) -> None:
-        if id(helper) in self.shared.active or len(self.shared.active) > _MAX_HELPER_DEPTH:
-            return
-        for event in _events(helper, self.model, self.shared, {}, {}):
+        found = self.shared.helpers.get(id(helper))
+        if found is None:
+            if id(helper) in self.shared.active or len(self.shared.active) > _MAX_HELPER_DEPTH:
+                return
+            found = _events(helper, self.model, self.shared, {}, {})
+            if len(self.shared.active) == 1:
+                # Read from the top of a request, so complete: keep it for the whole file.
+                self.shared.helpers[id(helper)] = found
+        for event in found:
             self.out.append(replace(event, statement_index=self.index, branches=self.branches + _quiet(event.branches),
                                     via=call))
 
