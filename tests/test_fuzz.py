@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import List
 
 import hypothesmith
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -413,3 +412,25 @@ def notebooks(draw) -> bytes:
 @given(st.one_of(notebooks(), any_bytes))
 def test_any_bytes_as_notebook(data):
     check_any_bytes("fuzz.ipynb", data)
+
+
+# --- determinism across processes ------------------------------------------------------------
+
+
+def test_output_does_not_depend_on_the_hash_seed(tmp_path):
+    """Every rule over every fixture, in two processes with different string hashing: a rule
+    that reported, say, the first element of a set would give different messages."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent
+    every_rule = ",".join(rule.code for rule in RULES)
+    outputs = []
+    for seed in ("0", "4242"):
+        done = subprocess.run(
+            [sys.executable, "-m", "nanlint", "--isolated", "--no-cache", "--jobs", "1", "--select", every_rule,
+             str(root / "fixtures"), str(root.parent / "examples")],
+            capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONHASHSEED": seed}, timeout=900)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert " NAN999 " not in outputs[0]

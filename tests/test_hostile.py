@@ -9,6 +9,7 @@ in a temporary folder; none is committed.
 
 from __future__ import annotations
 
+import builtins
 import os
 import random
 import re
@@ -19,7 +20,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import nanlint.checker
 import nanlint.discovery
 from nanlint.cli import main
 
@@ -248,7 +248,7 @@ def test_unreadable_file_simulated(folder, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(nanlint.checker, "open", denying_open, raising=False)
+    monkeypatch.setattr(builtins, "open", denying_open)  # wherever nanlint opens it (checker, runner, cache)
     status, findings, stdout, stderr = lint(folder)
     [(line, col, code, message)] = findings["secret.py"]
     assert (line, col, code) == (1, 1, "NAN000") and message == "cannot read file: Permission denied"

@@ -174,3 +174,101 @@ def test_seed_article_tensorflow_clipping_is_silent_and_a_broken_copy_is_not():
                               "clipped, _ = tf.clip_by_global_norm(gradients, 5.0)\n        self")
     assert broken != SEED_003
     assert findings("NAN309", broken) == [(15, "NAN309")]
+
+
+CORRECT_TRAINING_CODE = """
+import torch
+import tensorflow as tf
+from torch.cuda.amp import GradScaler, autocast
+
+# DCGAN: each network cleared by its own zero_grad
+for real in loader:
+    netD.zero_grad()
+    errD_real = criterion(netD(real), ones)
+    errD_real.backward()
+    fake = netG(noise())
+    errD_fake = criterion(netD(fake.detach()), zeros)
+    errD_fake.backward()
+    optimizerD.step()
+    netG.zero_grad()
+    errG = criterion(netD(fake), ones)
+    errG.backward()
+    optimizerG.step()
+
+# LBFGS: backward inside the closure
+for batch in loader:
+    def closure():
+        optimizer.zero_grad()
+        loss = compute(batch)
+        loss.backward()
+        return loss
+    optimizer.step(closure)
+
+# accelerate with managed accumulation
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        if accelerator.sync_gradients:
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        lr_scheduler.step()
+        optimizer.zero_grad()
+
+# accumulation: clear at the start of each group, step at its end
+scaler = GradScaler()
+for i, batch in enumerate(loader):
+    if i % accum == 0:
+        optimizer.zero_grad(set_to_none=True)
+    with autocast():
+        loss = compute(batch) / accum
+    scaler.scale(loss).backward()
+    if (i + 1) % accum == 0:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(optimizer)
+        scaler.update()
+
+# two optimizers, one loss
+for batch in loader:
+    enc_opt.zero_grad()
+    dec_opt.zero_grad()
+    compute(batch).backward()
+    enc_opt.step()
+    dec_opt.step()
+
+# stochastic weight averaging
+for epoch in range(epochs):
+    for batch in loader:
+        optimizer.zero_grad()
+        compute(batch).backward()
+        optimizer.step()
+    swa_model.update_parameters(model)
+    swa_scheduler.step()
+
+
+class Module:
+    # Lightning manual optimization
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        opt.zero_grad()
+        loss = self.compute_loss(batch)
+        self.manual_backward(loss)
+        self.clip_gradients(opt, gradient_clip_val=0.5, gradient_clip_algorithm="norm")
+        opt.step()
+
+    # Keras custom train_step
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = self.compiled_loss(y, self(x, training=True))
+        gradients = tape.gradient(loss, self.trainable_variables)
+        gradients = [tf.clip_by_norm(g, 1.0) for g in gradients]
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return {"loss": loss}
+"""
+
+
+@pytest.mark.parametrize("code", ["NAN302", "NAN303", "NAN304", "NAN305", "NAN306", "NAN307", "NAN308", "NAN309"])
+def test_common_correct_training_code_is_silent(code):
+    assert findings(code, CORRECT_TRAINING_CODE) == []

@@ -328,7 +328,9 @@ IMAGE_READERS: FrozenSet[str] = frozenset(
      "torchvision.io.decode_png", "PIL.Image.open"}
 )
 # Image functions and PIL methods that keep pixel values in range.
-IMAGE_PLUMBING: FrozenSet[str] = frozenset({"cv2.resize", "cv2.cvtColor", "PIL.Image.fromarray"})
+IMAGE_PLUMBING: FrozenSet[str] = frozenset(
+    {"cv2.resize", "cv2.cvtColor", "PIL.Image.fromarray", "numpy.invert", "numpy.bitwise_not", "numpy.stack", "numpy.vstack"}
+)
 IMAGE_PLUMBING_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose"})
 _TORCHVISION_TRANSFORMS = ("torchvision.transforms", "torchvision.transforms.v2")
 # Transforms that turn an image into an unscaled uint8 tensor.

@@ -287,16 +287,18 @@ class NumericsRule(Rule):
     def literal_bounds(self, expr: cst.BaseExpression) -> Optional[Tuple[float, float]]:
         """(min, max) of an array built from literal numbers (`np.array([[1, 2], [3, 4]])`) or
         sampled uniformly on [0, 1) (`np.random.rand(5, 5)`); None otherwise."""
-        found = self.origin(expr)
-        if not isinstance(found, cst.Call):
-            return None
-        qualified = self.qualified_name(found.func) or ""
-        if qualified in names.UNIT_UNIFORM_SAMPLERS and not any(arg.keyword is not None for arg in found.args):
-            return (0.0, 1.0)
-        if qualified not in _ARRAY_CONSTRUCTORS or not found.args:
+        found = self.origin(expr)  # `np.array([...])` keeps its argument's values: origin is the literal
+        if isinstance(found, cst.Call):
+            qualified = self.qualified_name(found.func) or ""
+            if qualified in names.UNIT_UNIFORM_SAMPLERS and not any(arg.keyword is not None for arg in found.args):
+                return (0.0, 1.0)
+            if qualified not in _ARRAY_CONSTRUCTORS or not found.args:
+                return None
+            found = found.args[0].value
+        if not isinstance(found, (cst.List, cst.Tuple)):
             return None
         numbers: List[float] = []
-        if not self._collect_numbers(found.args[0].value, numbers) or not numbers:
+        if not self._collect_numbers(found, numbers) or not numbers:
             return None
         return (min(numbers), max(numbers))
 

@@ -64,8 +64,10 @@ class UninitializedEmpty(_ScopedRule):
     Flags memory from `torch.empty`, `torch.empty_like`, `x.new_empty`, the legacy
     `torch.Tensor(rows, cols)` constructors, or `np.empty`, that is read before
     anything writes it:
-    - used in arithmetic (`+`, `*`, `@`, `x.sum()`, `torch.exp(x)`, `x += 1`) in the
-      same function before any fill, slice assignment, `out=` or call that could fill it;
+    - bound to a new local name and used in arithmetic (`+`, `*`, `@`, `x.sum()`,
+      `torch.exp(x)`, `x += 1`) in the same function before any fill, slice
+      assignment, `out=` or call that could fill it (a name that already held a value
+      is not followed: `if meta: x = torch.empty(...)` may not be the `x` that is used);
     - wrapped in a trainable `nn.Parameter(...)` (directly or through a local
       variable) when nothing in the file initializes that parameter: no
       `nn.init.*_(...)`, no in-place fill (`.normal_()`, `.uniform_()`, `.zero_()`,
@@ -141,6 +143,7 @@ class UninitializedEmpty(_ScopedRule):
         self._initialized: Set[str] = set()
         self._initializing_classes: Set[int] = set()
         self._loops: List[Tuple[cst.For, str, Set[str]]] = []
+        self._rebinding: Set[int] = set()  # name targets that overwrite an existing binding
         self._trains = False  # the file builds an optimizer or calls backward()
         self._loads = False  # the file loads weights (load_state_dict, from_pretrained, torch.load)
 
@@ -196,6 +199,12 @@ class UninitializedEmpty(_ScopedRule):
     # --- the walk --------------------------------------------------------------------
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self._allocation(node.value) is not None:
+            # `x = torch.empty(...)` over an existing `x` (often in a branch: `if meta: x = torch.empty(...)`)
+            # may not replace it on the path that reaches the use: only fresh names are followed.
+            scope = self.semantic.scopes.current
+            self._rebinding.update(id(t.target) for t in node.targets
+                                   if isinstance(t.target, cst.Name) and t.target.value in scope.bindings)
         for target in node.targets:
             self._targets[id(node.value)] = target.target
             writes = isinstance(target.target, cst.Subscript) or (
@@ -211,7 +220,7 @@ class UninitializedEmpty(_ScopedRule):
         for target in original_node.targets:
             if isinstance(target.target, cst.Name):
                 key = (self.scope_key(), target.target.value)
-                if allocation is not None:
+                if allocation is not None and id(target.target) not in self._rebinding:
                     self._pending[key] = allocation
                 else:
                     self._pending.pop(key, None)
@@ -411,6 +420,12 @@ class LargeInitScale(_ScopedRule):
     # --- context ---------------------------------------------------------------------
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self._allocation(node.value) is not None:
+            # `x = torch.empty(...)` over an existing `x` (often in a branch: `if meta: x = torch.empty(...)`)
+            # may not replace it on the path that reaches the use: only fresh names are followed.
+            scope = self.semantic.scopes.current
+            self._rebinding.update(id(t.target) for t in node.targets
+                                   if isinstance(t.target, cst.Name) and t.target.value in scope.bindings)
         for target in node.targets:
             self._targets[id(node.value)] = target.target
             if isinstance(node.value, cst.Call) and isinstance(target.target, cst.Attribute):

@@ -156,7 +156,8 @@ class LogOfSigmoid(_LogOfActivation):
     ```
 
     ## Fix safety
-    A fix is offered where it is a rename in the same namespace:
+    A fix is offered for the direct nested form where the stable function is
+    reachable through the same import: `torch.sigmoid` -> `torch.nn.functional.logsigmoid`,
     `F.sigmoid` -> `F.logsigmoid`, `jax.nn.sigmoid` -> `jax.nn.log_sigmoid`,
     `tf.math.sigmoid` -> `tf.math.log_sigmoid`, `keras.ops.sigmoid` ->
     `keras.ops.log_sigmoid`. It is unsafe because the values change (the `-inf`
@@ -194,6 +195,8 @@ class LogOfSigmoid(_LogOfActivation):
         Invalid("import jax\nimport jax.numpy as jnp\ny = jnp.log(jax.nn.sigmoid(x))", line=3, col=5,
                 fixed="import jax\nimport jax.numpy as jnp\ny = jax.nn.log_sigmoid(x)"),
         Invalid("import torch\ngate = torch.sigmoid(h)\nlog_gate = torch.log(gate)", line=3, col=12),
+        Invalid("import torch as th\ny = th.log(th.sigmoid(x))", line=2, col=5,
+                fixed="import torch as th\ny = th.nn.functional.logsigmoid(x)"),
     ]
 
     def _fix(self, log_call: cst.Call, operand: cst.BaseExpression) -> Optional[NodeFix]:
@@ -202,6 +205,12 @@ class LogOfSigmoid(_LogOfActivation):
             qualified = self.qualified_name(operand.func) or ""
             if qualified in ("jax.nn.sigmoid", "flax.linen.sigmoid", "keras.ops.sigmoid", "tensorflow.math.sigmoid"):
                 return _rename(log_call, operand, "log_sigmoid")
+            if qualified == "torch.sigmoid" and self.qualified_name(operand.func.value) == "torch":
+                # `torch.sigmoid(x)` -> `torch.nn.functional.logsigmoid(x)`: reachable from the same import.
+                functional = cst.Attribute(value=cst.Attribute(value=operand.func.value, attr=cst.Name("nn")),
+                                           attr=cst.Name("functional"))
+                return NodeFix(log_call, operand.with_changes(
+                    func=cst.Attribute(value=functional, attr=cst.Name("logsigmoid"))))
         return super()._fix(log_call, operand)
 
 

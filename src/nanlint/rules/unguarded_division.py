@@ -19,16 +19,19 @@ class UnguardedDivision(Rule):
     Flags a division (`/`, `//`, `/=`, `torch.div`, `tf.math.divide`,
     `np.divide`, `reciprocal`, `x.div(...)`) whose denominator is a statistic that
     is 0 for constant, all-zero or empty input, with no guard: a `std`, `var` or
-    `norm`, a `sum` (of a mask, of weights), `max - min`, a `count_nonzero`, or a
-    square root or power of one of these. The facts follow local assignments.
+    `norm` (also written `sqrt(sum(x ** 2))`), `max - min`, the `sum` of a mask
+    (`mask.sum()`, `(labels != -100).sum()`, a parameter named `*_mask`) or of
+    `relu`/clamped-at-0 values, a `count_nonzero`, or a square root or power of
+    one of these. The facts follow local assignments.
 
     It is silent when the denominator is guarded: `+ eps` (a positive constant or
     an `eps`-named value), `clamp`/`clip`/`maximum` with a positive floor, a
     `where` that replaces the zeros, a masked assignment such as
-    `std[std == 0] = 1`, or a condition that tested it before (`if mask.sum() > 0:`).
-    Literal and constant denominators, shapes and sizes (`x.shape[0]`,
-    `x.size(-1)`, `numel()`), `divide_no_nan`, `F.normalize` and paths are never
-    reported, nor is anything the model cannot read.
+    `std[std == 0] = 1`, or a condition that tested it before (`if mask.sum() > 0:`,
+    `x[x.sum(1) != 0]`). Literal and constant denominators, shapes and sizes
+    (`x.shape[0]`, `x.size(-1)`, `numel()`), `divide_no_nan`, `F.normalize`,
+    paths, Python numbers (`len(...)`, `.item()`), a `sum` of values it knows
+    nothing about, and the norm of softmax outputs are never reported.
 
     ## Why is this bad?
     `x / 0` is `inf` and `0 / 0` is NaN, and the gradient of `a / b` with respect
@@ -52,14 +55,21 @@ class UnguardedDivision(Rule):
     ```
 
     ## Known problems
-    Divisions by `len(...)` and by Python's `sum(...)` are not reported: on Python
-    numbers they raise `ZeroDivisionError` instead of producing NaN, and in the
-    real-code corpus they almost always divide by a collection that cannot be
-    empty. Any earlier condition that mentions the denominator (even one that does
-    not exclude 0) silences the rule.
+    Divisions by `len(...)`, by Python's `sum(...)` or by `.item()` are not
+    reported: on Python numbers they raise `ZeroDivisionError` instead of
+    producing NaN, and in the real-code corpus they almost always divide by a
+    collection that cannot be empty. Any earlier condition that mentions the
+    denominator (even one that does not exclude 0) silences the rule. A mask whose
+    rows can never be empty by construction (for example, padding images removed
+    earlier) is still reported; add the guard or `# noqa: NAN102`. The statistics
+    of large learned activations (the norm of an embedding, the `std` of a noise
+    prediction) are rarely exactly 0, but when they are the whole output turns
+    NaN; maintainers have accepted such guards (see References).
 
     ## References
     - PyTorch docs: `torch.nn.functional.normalize` (its `eps` argument)
+    - diffusers issue #13425: division by zero in `rescale_noise_cfg` can produce NaNs
+    - sentence-transformers issue #625: guard against division by zero (zero embeddings)
     - TensorFlow docs: `tf.math.divide_no_nan`
     - IEEE 754: division by zero and invalid operation
     """

@@ -37,15 +37,19 @@ class UnguardedLog(Rule):
     ## What it does
     Flags `log`, `log2` and `log10` (PyTorch, TensorFlow, Keras, NumPy and JAX
     spellings, functions and tensor methods) whose argument can be exactly 0 and
-    has no guard: `1 - p` for a probability `p`, a raw model output, the output of
-    `relu` or `abs`, a `sum` or a `norm` that can be 0, a probability that went
-    through a product or a mean, a value clamped at 0. The facts come from the
-    operation that produced the argument and follow local assignments.
+    has no guard: `1 - p` for a probability `p`, a raw model output, a `relu`
+    output, a `std`, `var` or `norm`, a `sum` of a mask or of non-negative terms,
+    a probability that went through a product or a mean, a value clamped at 0,
+    or a parameter named as a probability (`probs`, `y_pred`, `predictions`).
+    The facts come from the operation that produced the argument and follow
+    local assignments.
 
     It is silent when the argument is guarded: `clamp`/`clip`/`maximum` with a
     positive floor, `+ eps` (a positive constant or an `eps`-named value), or
-    produced by `exp`, `softplus`, a positive constant; and when it knows nothing
-    about the argument (a parameter, an attribute, an unknown call).
+    produced by `exp`, `softplus`, `log1p`, a positive constant; when a condition
+    tested it first (`if x.min() > 0:`, a `where` mask, `x[x > 0]`); and when it
+    knows nothing about the argument (a parameter, an attribute, an unknown call,
+    `abs(x)` or `x ** 2` of an unknown `x`).
 
     ## Why is this bad?
     `log(0)` is `-inf`: the loss becomes `inf` or NaN, and the gradient of `log`

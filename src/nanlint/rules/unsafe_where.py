@@ -13,6 +13,8 @@ from nanlint.semantic.calls import argument_value
 # Operations whose value or gradient is inf/NaN somewhere on the real line.
 _UNSAFE_CALLS = frozenset({"log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "acos", "asin", "atanh", "exp"})
 _DIFFERENTIABLE_WHERE = frozenset({"torch", "tensor", "tensorflow", "keras", "jax", "autograd"})
+# Casts that keep a count a count (`(m > 0).sum().float()`).
+_COUNT_CASTS = frozenset({"float", "double", "half", "int", "long", "to", "type_as", "sum", "count_nonzero"})
 
 
 class UnsafeOpInWhere(NumericsRule):
@@ -47,7 +49,8 @@ class UnsafeOpInWhere(NumericsRule):
 
     ## Known problems
     Only operations whose input shares a variable with the condition are
-    reported. Plain NumPy has no gradients (the masked value only raises a
+    reported, and not when every input of the operation is built from
+    comparisons (`(m > t).sum()`: counts carry no gradient). Plain NumPy has no gradients (the masked value only raises a
     warning) and is not checked; neither are metrics, post-processing and
     optimizer code outside network classes and loss functions, which are
     differentiable in principle but rarely differentiated. A `where` in a helper
@@ -118,11 +121,13 @@ class UnsafeOpInWhere(NumericsRule):
                     return False  # a nested where is its own guard
                 if op in _UNSAFE_CALLS:
                     operand = rule.single_operand(node)
-                    if operand is not None and not rule._safe_for(op, operand):
+                    if operand is not None and not rule._safe_for(op, operand) and not rule._from_comparison(operand):
                         found.append((node, operand))
                 elif op == "div":
                     divisor = argument_value(node, ("other", "y", "x2"), 0 if rule.semantic.is_method_call(node) else 1)
-                    if divisor is not None:
+                    dividend = rule.semantic.operand(node)
+                    if divisor is not None and not (dividend is not None and rule._from_comparison(dividend)
+                                                    and rule._from_comparison(divisor)):
                         found.append((node, divisor))
                 elif op == "pow":
                     exponent = argument_value(node, ("exponent", "y", "x2"), 0 if rule.semantic.is_method_call(node) else 1)
@@ -133,7 +138,8 @@ class UnsafeOpInWhere(NumericsRule):
 
             def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
                 if isinstance(node.operator, cst.Divide):
-                    found.append((node, node.right))
+                    if not (rule._from_comparison(node.left) and rule._from_comparison(node.right)):
+                        found.append((node, node.right))
                 elif isinstance(node.operator, cst.Power) and rule._unsafe_exponent(node.right):
                     found.append((node, node.left))
 
@@ -155,6 +161,25 @@ class UnsafeOpInWhere(NumericsRule):
     def _unsafe_exponent(self, exponent: cst.BaseExpression) -> bool:
         p = self.semantic.constant(exponent)
         return p is not None and (p < 0 or not float(p).is_integer())
+
+    def _from_comparison(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """Built only from comparisons (`(m > t).sum().float()`): no gradient flows through it."""
+        if depth > 4:
+            return False
+        found = self.origin(expr)
+        if isinstance(found, cst.Comparison):
+            return True
+        if isinstance(found, cst.UnaryOperation) and isinstance(found.operator, (cst.Not, cst.BitInvert)):
+            return self._from_comparison(found.expression, depth + 1)
+        if isinstance(found, cst.BinaryOperation) and isinstance(
+                found.operator, (cst.BitAnd, cst.BitOr, cst.BitXor, cst.Add, cst.Multiply, cst.Subtract)):
+            return all(self._from_comparison(side, depth + 1) or self.is_constant(side) for side in (found.left, found.right))
+        if isinstance(found, cst.Call):
+            method = found.func.attr.value if isinstance(found.func, cst.Attribute) else None
+            if self.operation(found) in ("sum", "mean", "max", "min") or method in _COUNT_CASTS:
+                inner = self.semantic.operand(found)
+                return inner is not None and self._from_comparison(inner, depth + 1)
+        return False
 
     def _is_exposed(self, operand: cst.BaseExpression, tested: Set[str]) -> bool:
         """The operand is one the condition guards, and nothing made it safe inside."""

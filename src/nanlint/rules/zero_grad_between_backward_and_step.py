@@ -45,8 +45,9 @@ class ZeroGradBetweenBackwardAndStep(TrainingStepRule):
     Only a `zero_grad()` on the optimizer that steps is flagged: `model.zero_grad()`
     and hand-written `p.grad = None` loops may clear a different model's gradients
     (a GAN clears the generator between the discriminator's backward and step).
-    A `zero_grad()` in a branch that leaves the iteration (`continue`, `return`) to
-    skip a bad batch is not flagged.
+    A `zero_grad()` under a condition that the `step()` does not share (`if not
+    torch.isfinite(loss): optimizer.zero_grad()`) discards a bad batch on purpose
+    and is not flagged.
 
     ## References
     - PyTorch docs: `torch.optim.Optimizer.zero_grad`
@@ -81,6 +82,9 @@ class ZeroGradBetweenBackwardAndStep(TrainingStepRule):
             step = sequence[step_index]
             if step.optimizer != zero.receiver:
                 continue
+            step_arms = {(node, arm) for node, arm, _ in step.branches}
+            if any((node, arm) not in step_arms for node, arm, _ in zero.branches):
+                continue  # cleared only sometimes before a step that always runs: discarding a bad batch on purpose
             if self._backward_before(sequence, index, step):
                 self.flag(zero.site)
 

@@ -39,6 +39,8 @@ _MODEL_BASES = frozenset(
      "lightning.pytorch.LightningModule"}
 )
 _MODEL_MODULE_PREFIXES = ("torch.nn.", "keras.layers.", "tensorflow.keras.layers.", "flax.linen.")
+# A model loaded from a file: a network whose input handling is whatever it was trained with.
+_MODEL_LOADERS = frozenset({"keras.models.load_model", "tensorflow.keras.models.load_model", "keras.saving.load_model"})
 _MODEL_CONSTRUCTORS = frozenset({"keras.Sequential", "keras.Model", "tensorflow.keras.Sequential", "tensorflow.keras.Model",
                                  "keras.models.Sequential", "tensorflow.keras.models.Sequential", "torch.nn.Sequential"})
 
@@ -235,6 +237,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return v.join(self.value(expr.body), self.value(expr.orelse))
         if isinstance(expr, (cst.Comparison, cst.BooleanOperation)):
             return v.mask(*self._about(expr))  # a test of some data: 0 where it fails
+        if isinstance(expr, cst.List) and len(expr.elements) == 1 and not isinstance(expr.elements[0], cst.StarredElement):
+            inner = self.value(expr.elements[0].value)  # `np.array([img])`: a batch of one image
+            return v.data(inner.magnitude, inner.origin, *(inner.tags & {v.RAW_PIXELS, v.RANDOM})) if inner.magnitude else UNKNOWN
         if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
             return Value(elements=tuple(self.value(e.value) for e in expr.elements))
         return UNKNOWN
@@ -317,16 +322,18 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return UNKNOWN
         if base.item is not None:
             return base.item  # `dataset[i]`: one sample
-        if base.zero is not None:
-            selected = self._selected_nonzero(expr)
-            if selected is not None:
-                return selected
+        selected = self._selected_nonzero(expr)
+        if selected is not None:
+            return selected
         # Indexing keeps element facts (a slice of probabilities is probabilities).
         return replace(base, tags=base.tags - {"parsed-args"}, result=None)
 
     def _selected_nonzero(self, expr: cst.Subscript) -> Optional[Value]:
         """`p[p > 0]` is positive; `u[nz]` with `nz = torch.nonzero(counts)` and `u` computed
         from `counts` selects by a test of the same data: its zeros are not known any more."""
+        tests = [element.slice.value for element in expr.slice if isinstance(element.slice, cst.Index)]
+        if not any(self.value(test).tags & {"mask", "selection"} for test in tests):
+            return None
         base = self.value(expr.value)
         base_key = expression_key(expr.value)
         related = self._local_names(expr.value)
@@ -348,7 +355,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
                     return Value(lo=v.TINY, guarded=True, tags=base.tags - {"parsed-args"})
             about = {tag[len("about:"):] for tag in self.value(test).tags if tag.startswith("about:")}
             if about & related:
-                return replace(base, zero=None, guarded=True, tags=base.tags - {"parsed-args"}, result=None)
+                tags = (base.tags - {"parsed-args"}) | {"selected"}
+                return replace(base, zero=None, guarded=base.zero is not None, tags=tags, result=None)
         return None
 
     def _local_names(self, expr: cst.CSTNode) -> Set[str]:
@@ -380,6 +388,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 return self.value(func.value).tagged("python")  # a Python number: x / 0 raises
             if method in ("size", "numel", "dim", "nelement"):
                 return Value(lo=0.0, tags=frozenset({"size"}))
+            if method == "topk":
+                return Value(elements=(replace(self.value(func.value), elements=None), UNKNOWN))  # (values, indices)
             if method in ("nonzero", "argwhere"):
                 return Value(tags=frozenset({"selection"}) | self._about(func.value))
             if method == "count_nonzero":
@@ -411,6 +421,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self.value(first) if first is not None else v.constant(0)
         if qualified in names.VALUE_PRESERVING_FUNCTIONS and first is not None:
             return self.value(first)
+        if qualified in ("torch.topk", "tensorflow.math.top_k", "tensorflow.nn.top_k", "jax.lax.top_k") and first is not None:
+            return Value(elements=(replace(self.value(first), elements=None), UNKNOWN))  # (values, indices)
         if qualified.rsplit(".", 1)[-1] in ("nonzero", "argwhere", "flatnonzero") and first is not None:
             return Value(tags=frozenset({"selection"}) | self._about(first))
         data = self._data_call_value(qualified, call, first)
@@ -422,6 +434,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 normalizing = id(binding.node) in self._normalizing_classes
                 return Value(tags=frozenset({"model", "normalizes-input"} if normalizing else {"model"}))
             return UNKNOWN
+        if qualified in _MODEL_LOADERS:
+            return Value(tags=frozenset({"model"}))
         if qualified in _MODEL_CONSTRUCTORS or (
             qualified.startswith(_MODEL_MODULE_PREFIXES) and qualified.rsplit(".", 1)[-1][:1].isupper()
         ):
@@ -529,15 +543,20 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return Value(lo=0.0, tags=frozenset({"softplus"}))
         if op in ("log_softmax", "logsigmoid"):
             return Value(hi=0.0, tags=frozenset({op}))
+        if op == "norm" and operand.tags & {"softmax", "sigmoid", "exp"}:
+            return Value(lo=0.0, tags=frozenset({op}))  # a row of softmax/sigmoid/exp outputs is never all 0
+        if op in ("std", "var", "norm") and "selected" in operand.tags:
+            return Value(lo=0.0, tags=frozenset({op}))  # rows chosen by a test of the same data (`x[x.sum(1) != 0]`)
         if op in ("std", "var"):
             return v.nonnegative(v.REDUCTION, f"`{op}` is 0 when all values are equal", op)
         if op == "norm":
             return v.nonnegative(v.REDUCTION, "`norm` is 0 for an all-zero vector", op)
-        if op in ("abs", "square", "relu"):
+        if op == "relu":
             if operand.positive:
-                return Value(lo=operand.lo if op == "relu" else 0.0, tags=frozenset({op}))
-            reason = "`relu` is 0 for every input <= 0" if op == "relu" else f"`{op}` is 0 where its input is 0"
-            return v.nonnegative(v.NONNEGATIVE, reason, op)
+                return Value(lo=operand.lo, tags=frozenset({op}))
+            return v.nonnegative(v.NONNEGATIVE, "`relu` is 0 for every input <= 0", op)
+        if op in ("abs", "square"):
+            return v.square_of(operand, op, f"`{op}` is 0 where its input is 0")
         if op == "len":
             return v.nonnegative(v.COUNT, "`len(...)` is 0 for an empty collection", "count")
         if op == "sqrt":
@@ -548,6 +567,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op == "sum":
             if operand.positive:
                 return Value(lo=operand.lo, tags=frozenset({"sum"}))
+            if operand.zero is None and operand.tags & {"square", "abs"}:
+                # A hand-written norm: `sqrt(sum(x ** 2))`, `sum(abs(x))`.
+                terms = "squares" if "square" in operand.tags else "absolute values"
+                return v.nonnegative(v.REDUCTION, f"a sum of {terms} is 0 for an all-zero vector", "sum", "norm")
             if operand.zero is None or operand.zero.kind not in _SUM_ZERO_KINDS:
                 # A sum of unknown terms is unknown. Softmax rows sum to 1; a sum of `exp`,
                 # `sigmoid` or other probabilities is 0 only if every term underflows (the
@@ -725,6 +748,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
             self._bind_target(node.name.name, UNKNOWN)
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
+        if isinstance(original_node.value, cst.Attribute) and len(original_node.targets) == 1:
+            target = original_node.targets[0].target
+            qualified = self.qualified_name(original_node.value)
+            if isinstance(target, cst.Name) and qualified and qualified.split(".", 1)[0] in names.FRAMEWORK_ROOTS:
+                # `mnist = tf.keras.datasets.mnist`, `F = torch.nn.functional`: an alias of a module.
+                if qualified not in _NAMED_CONSTANTS:
+                    self.scopes.bind(target.value, ImportBinding(qualified))
+                    return
         value = self.value(original_node.value)
         if isinstance(original_node.value, cst.Dict):
             value = self._config_dict(original_node.value)

@@ -244,7 +244,9 @@ class _FileState:
 
     def __init__(self) -> None:
         self.class_roles: Dict[int, Dict[str, str]] = {}
+        self.methods: Dict[int, Dict[str, cst.FunctionDef]] = {}
         self.helpers: Dict[int, List[Event]] = {}
+        self.calls: Dict[int, List[cst.Call]] = {}  # calls of each expression/statement read
 
 
 class _Shared:
@@ -254,7 +256,9 @@ class _Shared:
         self.cache: Dict[int, List[Event]] = {}
         self.active: Set[int] = set()
         self.class_roles = state.class_roles
+        self.methods = state.methods
         self.helpers = state.helpers
+        self.calls = state.calls
 
 
 class _Calls(cst.CSTVisitor):
@@ -393,12 +397,15 @@ class _Walker:
         self._expression(node, node)
 
     def _expression(self, node: cst.CSTNode, statement: cst.CSTNode) -> None:
-        calls = _Calls()
-        visit(node, calls)
-        if not calls.found:
+        found = self.shared.calls.get(id(node))
+        if found is None:
+            collector = _Calls()
+            visit(node, collector)
+            found = self.shared.calls[id(node)] = collector.found
+        if not found:
             return
         self.statement = statement
-        for call in calls.found:
+        for call in found:
             if not self._classify(call):
                 helper = self._helper(call)
                 if helper is not None:
@@ -540,7 +547,7 @@ class _Walker:
         if found is not None:
             return found
         found = {}
-        for method in _methods(owner).values():
+        for method in self._methods(owner).values():
             for small in small_statements(method):
                 if not (isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)):
                     continue
@@ -567,8 +574,14 @@ class _Walker:
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
             owner = self._enclosing_class()
             if owner is not None:
-                return _methods(owner).get(func.attr.value)
+                return self._methods(owner).get(func.attr.value)
         return None
+
+    def _methods(self, owner: cst.ClassDef) -> Dict[str, cst.FunctionDef]:
+        found = self.shared.methods.get(id(owner))
+        if found is None:
+            found = self.shared.methods[id(owner)] = _methods(owner)
+        return found
 
     def _inline(self, call: cst.Call, helper: cst.FunctionDef) -> None:
         found = self.shared.helpers.get(id(helper))

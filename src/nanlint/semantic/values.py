@@ -256,15 +256,23 @@ def power(base: Value, exponent: Value) -> Value:
         return constant(result) if isinstance(result, (int, float)) else UNKNOWN
     e = exponent.const
     if e is not None and float(e).is_integer() and e % 2 == 0 and e > 0:
-        if base.positive:
-            return Value(lo=0.0, tags=frozenset({"square"}))
-        return nonnegative(NONNEGATIVE, "a square is 0 where its base is 0", "square")
+        return square_of(base, "square", "a square is 0 where its base is 0")
     if e is not None and e > 0 and base.lo is not None and base.lo >= 0:
         # `var ** 0.5` is a square root: 0 stays 0, a positive floor stays positive.
         lo = _safe(base.lo ** e)
         return Value(lo=lo, zero=base.zero if not base.positive else None, guarded=base.guarded,
                      tags=base.tags & {"std", "var", "norm", "range", "sum"})
     return UNKNOWN
+
+
+def square_of(base: Value, tag: str, reason: str) -> Value:
+    """`x ** 2`, `abs(x)`: non-negative. Exactly 0 only where `x` is known to reach 0; for a value
+    we know nothing about, a sum of these is what can be 0 (an all-zero vector, like a norm)."""
+    if base.positive:
+        return Value(lo=_safe(base.lo ** 2) if tag == "square" else base.lo, tags=frozenset({tag}))  # type: ignore[operator]
+    if base.zero is not None:
+        return nonnegative(NONNEGATIVE, reason, tag)
+    return Value(lo=0.0, tags=frozenset({tag}))
 
 
 def negate(a: Value) -> Value:
