@@ -5,9 +5,13 @@
     python benchmarks/bench.py --tools nanlint-cold,ruff    # only some tools
     python benchmarks/bench.py --markdown results.md        # also write the table as Markdown
 
-The corpus is the pinned one of `benchmarks/corpus.py` (downloaded once). The peers
-(flake8, ruff, Fixit, TorchFix) are installed at pinned versions into a separate
-virtual environment, benchmarks/.cache/venv-peers, so they never mix with nanlint's.
+The corpus is the pinned one of `benchmarks/corpus.py` (downloaded once); the chosen
+files are copied to a temporary folder outside the repository (Fixit skips files that
+git ignores, and benchmarks/.cache is ignored), and every tool checks those copies.
+The peers (flake8, ruff, Fixit, TorchFix) are installed at pinned versions into
+virtual environments of their own under benchmarks/.cache/venv-peers/<tool>, so they
+never mix with nanlint's nor with each other (TorchFix registers a flake8 plugin: in a
+shared environment flake8 would run TorchFix too).
 Every tool runs as a fresh process on the same list of files with its own defaults
 (its own parallelism, if any); wall time is measured around the process, peak
 memory is the largest resident set of the process or any of its children, and CPU
@@ -81,18 +85,28 @@ _PARSE = textwrap.dedent("""
 """)
 
 
-def ensure_peers() -> Path:
-    """The peers' virtual environment, created and filled once (pinned versions)."""
-    python = VENV / "bin" / "python"
-    marker = VENV / ".complete"
-    wanted = " ".join(f"{name}=={version}" for name, version in sorted(PEERS.items()))
-    if marker.exists() and marker.read_text().strip() == wanted:
-        return VENV / "bin"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted.split()], check=True)
-    marker.write_text(wanted + "\n")
-    return VENV / "bin"
+def ensure_peer(name: str) -> Path:
+    """The executable of a peer, in its own virtual environment (created once, pinned)."""
+    venv = VENV / name
+    python = venv / "bin" / "python"
+    marker = venv / ".complete"
+    wanted = f"{name}=={PEERS[name]}"
+    if not (marker.exists() and marker.read_text().strip() == wanted):
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", wanted], check=True)
+        marker.write_text(wanted + "\n")
+    return venv / "bin" / name
+
+
+def copy_files(files: Sequence[Path], target: Path) -> List[Path]:
+    copies = []
+    for path in files:
+        copy = target / path.relative_to(CORPUS)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        copies.append(copy)
+    return copies
 
 
 def choose_files(limit: Optional[int]) -> List[Path]:
@@ -174,8 +188,10 @@ def main() -> int:
     files = choose_files(args.limit_files)
     size = sum(p.stat().st_size for p in files)
     lines = sum(p.read_bytes().count(b"\n") for p in files)
-    peers_bin = ensure_peers() if set(tools) & {"flake8", "ruff", "fixit", "torchfix"} else None
+    peers = {name: ensure_peer(name) for name in PEERS if name in tools}
     work = Path(tempfile.mkdtemp(prefix="nanlint-bench-"))
+    originals = files
+    files = copy_files(files, work / "corpus")
     listing = work / "files.txt"
     listing.write_text("\n".join(str(p) for p in files) + "\n", encoding="utf-8")
     paths = [str(p) for p in files]
@@ -211,14 +227,14 @@ def main() -> int:
                 count = len(needing)
                 result = measure([*nanlint, "--no-cache", "--jobs", "1", *map(str, needing)], work, env)
             elif tool == "flake8":
-                result = measure([str(peers_bin / "flake8"), "--isolated", *paths], work, env)
+                result = measure([str(peers["flake8"]), "--isolated", *paths], work, env)
             elif tool == "ruff":
-                result = measure([str(peers_bin / "ruff"), "check", "--no-cache", "--isolated", "--exit-zero", *paths],
+                result = measure([str(peers["ruff"]), "check", "--no-cache", "--isolated", "--exit-zero", *paths],
                                  work, env)
             elif tool == "fixit":
-                result = measure([str(peers_bin / "fixit"), "lint", *paths], work, env)
+                result = measure([str(peers["fixit"]), "lint", *paths], work / "corpus", env)
             else:  # torchfix
-                result = measure([str(peers_bin / "torchfix"), *paths], work, env)
+                result = measure([str(peers["torchfix"]), *paths], work, env)
             rows.append((tool, count, result))
             print(f"  {tool}: {result['wall']:.2f} s wall, {result['cpu']:.2f} s CPU, {result['rss_kb'] / 1024:.0f} MB",
                   file=sys.stderr, flush=True)
@@ -227,7 +243,7 @@ def main() -> int:
 
     subset = "all" if args.limit_files is None or args.limit_files >= len(corpus_files(CORPUS)) else \
         f"{len(files)} of {len(corpus_files(CORPUS))}, every {len(corpus_files(CORPUS)) / len(files):.1f}th of the sorted list"
-    text = render(rows, files, size, lines, subset, len(needing), machine())
+    text = render(rows, originals, size, lines, subset, len(needing), machine())
     print(text)
     if args.markdown:
         args.markdown.write_text(text, encoding="utf-8")

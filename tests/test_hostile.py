@@ -385,3 +385,27 @@ def test_all_hostile_files_together(folder):
         codes = [f[2] for f in findings.get(f"{name}.py", [])]
         assert codes == ([] if expected is None else [expected[0]]), (name, codes)
     assert_run_survived(folder, status, stdout, stderr)
+
+
+@pytest.mark.parametrize("content", [
+    b"build/\n!\n[z-a]\nsecret\\\n",
+    b"\xff\xfe\x00\x01binary\x00\n",
+    b"*\n!*.py\n!good.py\n",
+    b"\n" * 10000,
+], ids=["invalid-patterns", "binary", "negations", "empty-lines"])
+def test_hostile_gitignore(folder, content):
+    """git skips patterns it cannot read; so does nanlint, keeping the valid ones."""
+    (folder / ".gitignore").write_bytes(content)
+    (folder / "build").mkdir()
+    (folder / "build" / "out.py").write_text("import torch\n" + BAD_LR + "\n", encoding="utf-8")
+    status, findings, stdout, stderr = lint(folder)
+    assert_run_survived(folder, status, stdout, stderr)
+    if content.startswith(b"build/"):
+        assert "build/out.py" not in findings  # the valid pattern still applies
+
+
+def test_gitignore_that_is_a_folder(folder):
+    (folder / ".gitignore").mkdir()
+    status, findings, stdout, stderr = lint(folder)
+    assert set(findings) == {"good.py"}
+    assert_run_survived(folder, status, stdout, stderr)

@@ -62,7 +62,10 @@ class GitIgnore:
                 import pathspec
 
                 lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                try:
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                except Exception:  # noqa: BLE001 - invalid patterns (`!`, `[z-a]`, a final `\`): git skips them, so do we
+                    spec = pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_pattern(line)])
         except OSError:
             spec = None
         self._specs[folder] = spec
@@ -160,6 +163,16 @@ def _walk(top: Path, excluder: Excluder, respect_gitignore: bool, suffixes: Tupl
             if text not in seen:
                 seen.add(text)
                 result.files.append(text)
+
+
+def _valid_pattern(line: str) -> bool:
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line]).match_file("a/b.py")
+    except Exception:  # noqa: BLE001 - pathspec raises its own errors and re.error
+        return False
+    return True
 
 
 def _link_problem(path: str) -> str:

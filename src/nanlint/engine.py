@@ -3,6 +3,11 @@
 The walk needs no libcst metadata. Positions are computed only for files that
 have findings, after the walk: most files have none, and position metadata is a
 second full pass over the tree.
+
+Hostile input gives a diagnostic, never a crash or a hang: CPython's own parser
+runs first (its syntax errors, for every file; its tree, to refuse code nested
+deeper than libcst's native parser survives), libcst and the walk run on a thread
+with a large stack, and a rule or the semantic model that raises becomes NAN999.
 """
 
 from __future__ import annotations

@@ -211,7 +211,7 @@ class SigmoidIntoBce(LossRule):
     not followed.
 
     ## References
-    - PyTorch docs: `torch.nn.BCEWithLogitsLoss` ("more numerically stable than a plain Sigmoid followed by a BCELoss")
+    - PyTorch docs: `torch.nn.BCEWithLogitsLoss` (more stable than a Sigmoid followed by `BCELoss`: log-sum-exp)
     - TensorFlow docs: `tf.keras.losses.BinaryCrossentropy` (`from_logits`)
     """
 
@@ -291,7 +291,7 @@ class SoftmaxIntoNllLoss(LossRule):
     Probabilities produced in another file are not seen.
 
     ## References
-    - PyTorch docs: `torch.nn.NLLLoss` ("obtaining log-probabilities ... add a LogSoftmax layer")
+    - PyTorch docs: `torch.nn.NLLLoss` (log-probabilities come from a `LogSoftmax` last layer)
     - PyTorch docs: `torch.nn.CrossEntropyLoss`
     """
 
