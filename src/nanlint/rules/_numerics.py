@@ -338,13 +338,29 @@ class NumericsRule(Rule):
                     base = self.semantic.operand(found)
         return self.difference(base) if base is not None else None
 
-    def distance_like(self, expr: cst.BaseExpression) -> bool:
-        """A sum or mean of squared differences: 0 wherever the two sides meet."""
+    def distance_like(self, expr: cst.BaseExpression) -> Optional[cst.BinaryOperation]:
+        """A sum or mean of squared differences (0 wherever the two sides meet): the difference."""
         found = self.origin(expr)
         if isinstance(found, cst.Call) and self.operation(found) in ("sum", "mean"):
             inner = self.semantic.operand(found)
-            return inner is not None and self.squared_difference(inner) is not None
-        return self.squared_difference(found) is not None
+            return self.squared_difference(inner) if inner is not None else None
+        return self.squared_difference(found)
+
+    def broadcast_pair(self, difference: cst.BinaryOperation) -> bool:
+        """`x[:, None] - y[None]`, `x.unsqueeze(-2) - y.unsqueeze(-3)`, `expand_dims(x, -2) - ...`:
+        every pair of rows, so the diagonal (and any repeated row) is exactly 0."""
+        return all(self._expanded(side) for side in (difference.left, difference.right))
+
+    def _expanded(self, expr: cst.BaseExpression) -> bool:
+        found = strip_parens(expr)
+        if isinstance(found, cst.Subscript):
+            return any(isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.Name)
+                       and element.slice.value.value == "None" for element in found.slice)
+        if isinstance(found, cst.Call):
+            func = found.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            return name in ("unsqueeze", "expand_dims")
+        return False
 
     # --- exp arguments -------------------------------------------------------------
 

@@ -41,16 +41,21 @@ def zero_reason(rule: NumericsRule, operand: cst.BaseExpression) -> Optional[str
 class SqrtOfPossiblyZero(NumericsRule):
     """
     ## What it does
-    Flags `sqrt` of a value that is non-negative and commonly exactly 0, in code
-    that gradients flow through: a method of a network class (`nn.Module`,
-    `keras.Model`, `flax.linen.Module`, a LightningModule) or a function named like
-    a loss, in PyTorch, TensorFlow, Keras or JAX (not NumPy or `math`, not under
-    `torch.no_grad()`, not through `.data`/`.detach()`). The values it reports are a
-    sum or mean of squared differences (`sqrt(((a - b) ** 2).sum(-1))`, the
-    hand-written `cdist`, an RMSE), a value clamped at exactly 0
-    (`d2.clamp(min=0).sqrt()`), and `1 - p` for a probability. In TensorFlow and
-    JAX it also flags `norm` of a difference (`tf.norm(a - b)`,
-    `jnp.linalg.norm(x - y, axis=-1)`), whose gradient is NaN at 0.
+    Flags `sqrt` of a value that is non-negative and commonly exactly 0, in
+    PyTorch, TensorFlow, Keras or JAX code (not NumPy or `math`, not under
+    `torch.no_grad()`, not through `.data`/`.detach()`):
+    - anywhere, a pairwise squared distance built by broadcasting
+      (`sqrt(((x[:, None] - y[None]) ** 2).sum(-1))`, `unsqueeze`/`expand_dims`
+      pairs), whose diagonal is exactly 0;
+    - in code that gradients flow through (a method of a network class such as
+      `nn.Module`, `keras.Model`, `flax.linen.Module` or a LightningModule, or a
+      function named like a loss), also a sum or mean of squared differences
+      (`sqrt(((a - b) ** 2).sum(-1))`, an RMSE), a value clamped at exactly 0
+      (`d2.clamp(min=0).sqrt()`), and `1 - p` for a probability.
+
+    In TensorFlow and JAX it also flags `norm` of a difference (`tf.norm(a - b)`,
+    `jnp.linalg.norm(x - y, axis=-1)`) under the same conditions: its gradient is
+    NaN at 0.
 
     ## Why is this bad?
     The derivative of `sqrt(u)` is `1 / (2 * sqrt(u))`, which is `inf` at `u = 0`;
@@ -74,9 +79,9 @@ class SqrtOfPossiblyZero(NumericsRule):
     PyTorch's own `norm`, `linalg.vector_norm` and `cdist` return a zero
     subgradient at 0 and are not flagged. The norm of a single vector
     (`(x ** 2).sum(-1).sqrt()`) is 0 only for an all-zero vector and is not
-    reported. A distance computed in a helper function outside a network class
-    is not seen; neither are feature extractors, metrics and schedulers, which
-    are differentiable in principle but not differentiated. Inputs normalized
+    reported. Apart from pairwise distances, values in helper functions outside
+    network classes are not seen; neither are feature extractors, metrics and
+    schedulers, which are differentiable in principle but not differentiated. Inputs normalized
     inside a network (`sqrt(var.clamp(min=0))` of the raw input) are reported
     although no gradient reaches raw inputs.
 
@@ -116,10 +121,18 @@ class SqrtOfPossiblyZero(NumericsRule):
             self._check_norm(node)
 
     def _check_sqrt(self, node: cst.Call) -> None:
-        if not self.differentiable(node) or not self.in_training_code:
+        if not self.differentiable(node):
             return
         operand = self.single_operand(node)
         if operand is None:
+            return
+        if not self.in_training_code:
+            # Outside a model or a loss only a pairwise distance counts: its diagonal is exactly 0.
+            difference = self.distance_like(operand)
+            if difference is None or not self.broadcast_pair(difference) or zero_reason(self, operand) is None:
+                return
+            self.report(node, message="`sqrt` of a pairwise squared distance is 0 on its diagonal, where its gradient "
+                                      "is infinite and the weights turn NaN")
             return
         reason = zero_reason(self, operand)
         if reason is not None:
@@ -128,7 +141,7 @@ class SqrtOfPossiblyZero(NumericsRule):
 
     def _check_norm(self, node: cst.Call) -> None:
         framework = self.framework(node)
-        if framework not in ("tensorflow", "keras", "jax") or not self.differentiable(node) or not self.in_training_code:
+        if framework not in ("tensorflow", "keras", "jax") or not self.differentiable(node):
             return
         order = argument_value(node, ("ord",), 1)
         if order is not None and not (self.is_constant(order, 2) or _string(order) in ("euclidean", "fro")):
@@ -136,7 +149,10 @@ class SqrtOfPossiblyZero(NumericsRule):
         operand = self.semantic.operand(node)
         if operand is None:
             return
-        if self.difference(operand) is not None and not self.detached(operand):
+        difference = self.difference(operand)
+        if difference is None or self.detached(operand):
+            return
+        if self.in_training_code or self.broadcast_pair(difference):
             self.report(node, message="`norm` of a difference is 0 where the two values meet, and its gradient "
                                       "there is NaN in TensorFlow and JAX")
 
@@ -242,9 +258,16 @@ class FractionalPowerOfNegative(NumericsRule):
         if p < 0:
             self.report(node, message=f"Negative fractional power `** {_number(p)}` of a value that can be 0 "
                                       f"({reason}) is `inf`")
-        elif p < 1 and framework not in ("numpy", "cupy") and self.in_training_code:
+        elif p < 1 and framework not in ("numpy", "cupy") and not self.in_no_grad and self._gradient_reaches(base):
             self.report(node, message=f"Fractional power `** {_number(p)}` of a value that can be 0 "
                                       f"({reason}) has an infinite gradient there, and the weights turn NaN")
+
+    def _gradient_reaches(self, base: cst.BaseExpression) -> bool:
+        """Training code, or a pairwise distance anywhere (its diagonal is exactly 0)."""
+        if self.in_training_code:
+            return True
+        difference = self.distance_like(base)
+        return difference is not None and self.broadcast_pair(difference)
 
     def _negative_reason(self, base: cst.BaseExpression, value: Value, array_call: bool) -> Optional[str]:
         """A raw model output, or a difference of two arrays (of any two values under `torch.pow`,

@@ -84,7 +84,6 @@ class StepBeforeBackward(TrainingStepRule):
                                    if sequence[position].kind == steps.BACKWARD and steps.compatible(step, sequence[position])), None)
             if backward_index is None:
                 continue
-            backward = sequence[backward_index]
             cleared_before = any(self._clears(event, step) and steps.compatible(event, step) for event in earlier)
             cleared_after = self._cleared_after(sequence, backward_index, step)
             if cleared_before or cleared_after:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Dict, Iterator, List, MutableMapping, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
