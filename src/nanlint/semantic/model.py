@@ -577,8 +577,12 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 # hand-written-softmax rule's concern), not a zero to guard here.
                 lo = operand.lo if operand.lo is not None and operand.lo >= 0 else None
                 return Value(lo=lo, tags=frozenset({"sum"}))
-            reason = ("a mask's `sum` is 0 when it selects nothing" if operand.zero.kind == v.MASK
-                      else f"a `sum` is 0 when all its terms are 0 ({operand.zero.reason})")
+            if operand.zero.kind == v.MASK:
+                reason = "a mask's `sum` is 0 when it selects nothing"
+            elif operand.zero.kind == v.SUM:
+                reason = operand.zero.reason  # a sum of sums
+            else:
+                reason = f"a `sum` is 0 when all its terms are 0 ({operand.zero.reason})"
             return Value(lo=operand.lo if operand.lo is not None and operand.lo >= 0 else None,
                          zero=v.Zero(v.SUM, reason), tags=frozenset({"sum"}))
         if op == "mean":
