@@ -88,7 +88,7 @@ def test_paths_are_relative_to_the_baseline_file_not_the_working_directory(tmp_p
     entry = json.loads((tmp_path / "project" / "base.json").read_text(encoding="utf-8"))["findings"][0]
     assert entry["path"] == "src/a.py"
     from_inside = run_cli(["--baseline", "base.json", "src"], tmp_path / "project")
-    assert from_inside.exit_code == 0 and from_inside.stdout == ""
+    assert from_inside.exit_code == 0 and from_inside.stdout == "", from_inside.stdout + from_inside.stderr
 
 
 def test_notebook_findings_survive_inserted_cells(tmp_path):

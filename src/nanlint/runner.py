@@ -18,6 +18,8 @@ result the same check would give.
 
 from __future__ import annotations
 
+import dataclasses
+
 import gc
 import os
 import sys
@@ -78,7 +80,10 @@ class _Job:
         if data is None:
             return None, -1
         found = self.cache.get(self._key(path, data))
-        return (LintResult(found) if found is not None else None), len(data)
+        if found is None:
+            return None, len(data)
+        # The key is the absolute path; report the file as it was named in this run.
+        return LintResult([dataclasses.replace(d, path=path) for d in found]), len(data)
 
     def check(self, path: str) -> LintResult:
         with _gc_paused():

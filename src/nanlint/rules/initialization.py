@@ -420,12 +420,6 @@ class LargeInitScale(_ScopedRule):
     # --- context ---------------------------------------------------------------------
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if self._allocation(node.value) is not None:
-            # `x = torch.empty(...)` over an existing `x` (often in a branch: `if meta: x = torch.empty(...)`)
-            # may not replace it on the path that reaches the use: only fresh names are followed.
-            scope = self.semantic.scopes.current
-            self._rebinding.update(id(t.target) for t in node.targets
-                                   if isinstance(t.target, cst.Name) and t.target.value in scope.bindings)
         for target in node.targets:
             self._targets[id(node.value)] = target.target
             if isinstance(node.value, cst.Call) and isinstance(target.target, cst.Attribute):

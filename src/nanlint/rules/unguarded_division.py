@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from nanlint.rule import Invalid, Rule, Valid
@@ -95,11 +97,11 @@ class UnguardedDivision(Rule):
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, (cst.Divide, cst.FloorDivide)):
-            self._check(node, node.right)
+            self._check(node, node.left, node.right)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.operator, (cst.DivideAssign, cst.FloorDivideAssign)):
-            self._check(node, node.value)
+            self._check(node, node.target, node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
@@ -107,22 +109,32 @@ class UnguardedDivision(Rule):
             method = self.semantic.is_method_call(node)
             denominator = argument_value(node, ("other", "y", "x2", "divisor"), 0 if method else 1)
             if denominator is not None:
-                self._check(node, denominator)
+                self._check(node, self.semantic.operand(node), denominator)
         elif op == "reciprocal":
             operand = self.semantic.operand(node)
             if operand is not None:
-                self._check(node, operand)
+                self._check(node, None, operand)
 
-    def _check(self, node: cst.CSTNode, denominator: cst.BaseExpression) -> None:
+    def _check(self, node: cst.CSTNode, numerator: Optional[cst.BaseExpression], denominator: cst.BaseExpression) -> None:
         value = self.semantic.value(denominator)
         zero = value.zero
         if zero is None or not value.can_be_zero or value.guarded or zero.kind not in _KINDS:
             return
         if "python" in value.tags:
             return  # Python numbers raise ZeroDivisionError rather than turning into NaN
+        if "count" in value.tags and not self._selects_the_same(numerator):
+            return  # `1.0 / n_valid` (a step, a scale) rather than a masked mean or normalized mask
         if self.semantic.is_checked(denominator):
             return
         self.report(node, self._message(denominator, zero))
+
+    def _selects_the_same(self, numerator: Optional[cst.BaseExpression]) -> bool:
+        """A count in the denominator is a hazard for a masked mean (`(x * m).sum() / m.sum()`,
+        0/0 for an empty mask) or a normalized mask (`m / m.sum()`): a sum or a mask on top."""
+        if numerator is None:
+            return False
+        tags = self.semantic.value(numerator).tags
+        return bool(tags & {"sum", "mask", "count"})
 
     @staticmethod
     def _message(denominator: cst.BaseExpression, zero: v.Zero) -> str:

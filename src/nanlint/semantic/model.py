@@ -48,9 +48,14 @@ _OPERAND_KEYWORDS = ("input", "x", "a", "tensor", "logits", "features")
 
 # Names of small positive guard constants: `eps`, `self.epsilon`, `layer_norm_eps`, `EPS`, `smooth`.
 _EPS_NAME = re.compile(r"(?:^|_)(?:eps|epsilon|tiny|smooth|smoothing)(?:$|_|\d)", re.IGNORECASE)
-# Terms whose sum can be exactly 0 in practice: masks that select nothing, relu/abs/square of
-# zeros, values clamped at 0, counts.
-_SUM_ZERO_KINDS = frozenset({v.MASK, v.NONNEGATIVE, v.CLAMPED_AT_ZERO, v.COUNT, v.SUM})
+# Arrays that are never all 0: softmax/sigmoid/exp outputs, literal vectors with a non-zero
+# constant, random draws (and their squares or absolute values).
+_NEVER_ALL_ZERO = frozenset({"softmax", "sigmoid", "exp", "nonzero-vector", v.RANDOM})
+_REDUCTIONS = frozenset({"norm", "std", "var", "sum", "max", "min", "mean"})
+# Terms whose sum can be exactly 0 in practice: masks that select nothing, counts. (A sum of relu
+# or clamped-at-0 terms is 0 only if every term is; on real code these are interpolation kernels
+# and the like, positive by construction.)
+_SUM_ZERO_KINDS = frozenset({v.MASK, v.COUNT, v.SUM})
 # Names of 0/1 masks: `mask`, `attention_mask`, `padding_mask`, `loss_masks`.
 _MASK_NAME = re.compile(r"(?:^|_)masks?$")
 # Parameter names that say the argument holds probabilities (what callers pass is not seen).
@@ -90,14 +95,41 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(children(current))
 
 
+_IDENTITY_TESTS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
+_TYPE_TESTS = frozenset({"isinstance", "hasattr", "callable", "type", "issubclass"})
+# `if mask.any():` tests the values of `mask` itself.
+_VALUE_TEST_METHODS = frozenset({"any", "all", "sum", "numel", "count_nonzero", "nonzero", "item", "min", "max", "abs"})
+
+
 def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The names, attributes, subscripts and calls inside a condition."""
+    """The expressions whose *values* a condition tests: the operands of its comparisons and
+    the values it tests for truth. `x is None`, `isinstance(x, T)` and `x.dim() == 2` say
+    nothing about whether `x` can be 0, so `x` itself is not a part of them."""
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
+        if isinstance(current, cst.Comparison):
+            if all(isinstance(target.operator, _IDENTITY_TESTS) for target in current.comparisons):
+                continue
+            stack.append(current.left)
+            stack.extend(target.comparator for target in current.comparisons)
+        elif isinstance(current, cst.BooleanOperation):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, cst.UnaryOperation):
+            stack.append(current.expression)
+        elif isinstance(current, cst.NamedExpr):
+            stack.extend((current.target, current.value))  # `if (n := norm(v)) > 0:`
+        elif isinstance(current, cst.Call):
+            func = current.func
+            if isinstance(func, cst.Name) and func.value in _TYPE_TESTS:
+                continue
             yield current
-        stack.extend(children(current))
+            if isinstance(func, cst.Attribute):
+                yield func  # `mask.sum` tested, `mask.sum(dim=1)` used
+                if func.attr.value in _VALUE_TEST_METHODS:
+                    yield func.value
+        elif isinstance(current, (cst.Name, cst.Attribute, cst.Subscript, cst.BinaryOperation)):
+            yield current
 
 
 def _assign_targets(target: cst.BaseExpression):
@@ -237,12 +269,22 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return v.join(self.value(expr.body), self.value(expr.orelse))
         if isinstance(expr, (cst.Comparison, cst.BooleanOperation)):
             return v.mask(*self._about(expr))  # a test of some data: 0 where it fails
-        if isinstance(expr, cst.List) and len(expr.elements) == 1 and not isinstance(expr.elements[0], cst.StarredElement):
-            inner = self.value(expr.elements[0].value)  # `np.array([img])`: a batch of one image
-            return v.data(inner.magnitude, inner.origin, *(inner.tags & {v.RAW_PIXELS, v.RANDOM})) if inner.magnitude else UNKNOWN
-        if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
-            return Value(elements=tuple(self.value(e.value) for e in expr.elements))
+        if isinstance(expr, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
+            return self._sequence_value(expr)
         return UNKNOWN
+
+    def _sequence_value(self, expr: cst.BaseExpression) -> Value:
+        """A tuple unpacks into its elements; `np.array([img])` is a batch of one image; a literal
+        vector with a non-zero constant entry (`[50.0, 100.0]`, `[sin(t), cos(t), -0.5]`) has a
+        non-zero norm."""
+        items = [self.value(element.value) for element in expr.elements]  # type: ignore[attr-defined]
+        tags = frozenset({"nonzero-vector"}) if any(item.const not in (None, 0) for item in items) else frozenset()
+        if isinstance(expr, cst.Tuple):
+            return Value(elements=tuple(items), tags=tags)
+        if len(items) == 1 and items[0].magnitude:
+            inner = items[0]
+            return v.data(inner.magnitude, inner.origin, *(inner.tags & {v.RAW_PIXELS, v.RANDOM}))
+        return Value(tags=tags)
 
     def _binary(self, expr: cst.BinaryOperation) -> Value:
         op = expr.operator
@@ -418,7 +460,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
                     return v.constant(float(text))
                 except ValueError:
                     return UNKNOWN
-            return self.value(first) if first is not None else v.constant(0)
+            # A Python number: dividing by 0 raises instead of giving NaN.
+            return self.value(first).tagged("python") if first is not None else v.constant(0)
         if qualified in names.VALUE_PRESERVING_FUNCTIONS and first is not None:
             return self.value(first)
         if qualified in ("torch.topk", "tensorflow.math.top_k", "tensorflow.nn.top_k", "jax.lax.top_k") and first is not None:
@@ -543,8 +586,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return Value(lo=0.0, tags=frozenset({"softplus"}))
         if op in ("log_softmax", "logsigmoid"):
             return Value(hi=0.0, tags=frozenset({op}))
-        if op == "norm" and operand.tags & {"softmax", "sigmoid", "exp"}:
-            return Value(lo=0.0, tags=frozenset({op}))  # a row of softmax/sigmoid/exp outputs is never all 0
+        if op == "norm" and operand.tags & _NEVER_ALL_ZERO:
+            return Value(lo=0.0, tags=frozenset({op}))  # softmax/exp rows, literal non-zero vectors, random draws
+        if op in ("std", "var") and v.RANDOM in operand.tags:
+            return Value(lo=0.0, tags=frozenset({op}))  # draws from a continuous distribution are never constant
         if op in ("std", "var", "norm") and "selected" in operand.tags:
             return Value(lo=0.0, tags=frozenset({op}))  # rows chosen by a test of the same data (`x[x.sum(1) != 0]`)
         if op in ("std", "var"):
@@ -567,7 +612,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op == "sum":
             if operand.positive:
                 return Value(lo=operand.lo, tags=frozenset({"sum"}))
-            if operand.zero is None and operand.tags & {"square", "abs"}:
+            if operand.zero is None and operand.tags & {"square", "abs"} and not operand.tags & _NEVER_ALL_ZERO:
                 # A hand-written norm: `sqrt(sum(x ** 2))`, `sum(abs(x))`.
                 terms = "squares" if "square" in operand.tags else "absolute values"
                 return v.nonnegative(v.REDUCTION, f"a sum of {terms} is 0 for an all-zero vector", "sum", "norm")
@@ -583,8 +628,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 reason = operand.zero.reason  # a sum of sums
             else:
                 reason = f"a `sum` is 0 when all its terms are 0 ({operand.zero.reason})"
+            counts = operand.zero.kind == v.MASK or "count" in operand.tags
             return Value(lo=operand.lo if operand.lo is not None and operand.lo >= 0 else None,
-                         zero=v.Zero(v.SUM, reason), tags=frozenset({"sum"}))
+                         zero=v.Zero(v.SUM, reason), tags=frozenset({"sum", "count"} if counts else {"sum"}))
         if op == "mean":
             return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
                          tags=operand.tags & {"probability"})
@@ -858,7 +904,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def _record_condition(self, test: cst.BaseExpression) -> None:
         key = id(self.scopes.current.node) if self.scopes.current.node is not None else 0
         # The keys are source text (a code generation per part): computed only if a rule asks.
-        self._checked.setdefault(key, _Conditions()).tests.append(test)
+        tests = self._checked.setdefault(key, _Conditions()).tests
+        tests.append(test)
+        # `cross = v1[1] * v2[0] - v1[0] * v2[1]; if cross < 0:` also tests what `cross` is made of.
+        for part in _key_parts(test):
+            if isinstance(part, cst.Name):
+                binding = self.scopes.lookup(part.value)
+                if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
+                    tests.extend(node for node in _walk(binding.node) if isinstance(node, cst.Name))
 
     def is_checked(self, expr: cst.BaseExpression) -> bool:
         """Whether a condition seen so far in an enclosing scope (`if`, `while`, `assert`, a
@@ -867,16 +920,23 @@ class SemanticModel(cst.BatchableCSTVisitor):
         keys = {expression_key(expr)}
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not self.is_module_reference(expr.func.value):
             keys.add(expression_key(expr.func))  # `mask.sum` tested, `mask.sum(dim=1)` used
+        reduced: Optional[cst.BaseExpression] = expr
         if isinstance(expr, cst.Name):
             binding = self.scopes.lookup(expr.value)
             if isinstance(binding, ValueBinding) and binding.node is not None:
                 keys.add(expression_key(binding.node))
+                reduced = binding.node
         else:
             # Local variables inside the expression that carry its zero (`log(pos.float() / n)`
             # with `pos` tested in `pos < n`).
             for part in _walk(expr):
                 if isinstance(part, cst.Name) and self.value(part).zero is not None:
                     keys.add(part.value)
+        if isinstance(reduced, cst.Call) and self.operation(reduced) in _REDUCTIONS:
+            # `norm(v)` when `v` itself was tested (`if cross(v, w) < 0`, `if v.any()`).
+            data = self.operand(reduced)
+            if isinstance(data, (cst.Name, cst.Attribute)):
+                keys.add(expression_key(data))
         for scope in self.scopes.scopes:
             conditions = self._checked.get(id(scope.node) if scope.node is not None else 0)
             checked = conditions.keys() if conditions is not None else None

@@ -39,6 +39,7 @@ EPS = "eps"  # a small positive guard constant whose value the source does not s
 RAW_PIXELS = "raw-pixels"  # image data in its stored 0-255 range
 RANDOM = "random"  # a random array (`torch.randn(...)`), possibly scaled
 PROBABILITY_NAME = "probability-name"  # a parameter named like a probability
+_NEVER_ALL_ZERO = frozenset({"softmax", "sigmoid", "exp", "nonzero-vector", RANDOM})
 # Tags that name the producing operation and must not survive arithmetic on the value.
 _PRODUCER_TAGS = frozenset({PROBABILITY})
 
@@ -268,11 +269,12 @@ def power(base: Value, exponent: Value) -> Value:
 def square_of(base: Value, tag: str, reason: str) -> Value:
     """`x ** 2`, `abs(x)`: non-negative. Exactly 0 only where `x` is known to reach 0; for a value
     we know nothing about, a sum of these is what can be 0 (an all-zero vector, like a norm)."""
+    kept = base.tags & _NEVER_ALL_ZERO  # the square of a softmax row or a random draw is not all 0 either
     if base.positive:
-        return Value(lo=_safe(base.lo ** 2) if tag == "square" else base.lo, tags=frozenset({tag}))  # type: ignore[operator]
+        return Value(lo=_safe(base.lo ** 2) if tag == "square" else base.lo, tags=frozenset({tag}) | kept)  # type: ignore[operator]
     if base.zero is not None:
         return nonnegative(NONNEGATIVE, reason, tag)
-    return Value(lo=0.0, tags=frozenset({tag}))
+    return Value(lo=0.0, tags=frozenset({tag}) | kept)
 
 
 def negate(a: Value) -> Value:
