@@ -286,6 +286,7 @@ def test_node_programs(source):
 
 @FUZZ
 @given(ml_programs())
+@example("import torch\nif(lambda x: torch.log(x)):\n    pass\n")  # libcst raised TypeError (found by fuzzing)
 @example("import torch\nfor x, t in loader:\n    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)\n"
          "    loss.backward()\n    opt.step()\n")
 def test_ml_programs(source):

@@ -116,6 +116,12 @@ def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], opti
         return LintResult([Diagnostic(path, line, col, UNREADABLE_CODE, message)])
     except (RecursionError, MemoryError, ValueError) as error:
         return LintResult([python_failure or Diagnostic(path, 1, 1, UNREADABLE_CODE, _unparsable(error))])
+    except Exception as error:  # noqa: BLE001 - libcst bugs on valid code, e.g. TypeError on `if(lambda: x):`
+        if python_failure is not None:
+            return LintResult([python_failure])
+        detail = f"{type(error).__name__}: {_one_line(str(error))}"
+        return LintResult([Diagnostic(path, 1, 1, UNREADABLE_CODE,
+                                      f"libcst cannot parse this file (Python can), file not checked: {detail}")])
     if not active:
         return LintResult([])
 
