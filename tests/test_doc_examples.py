@@ -35,15 +35,11 @@ PRELUDE = (
 
 # code -> why its page example is not a complete program
 NOT_SELF_CONTAINED = {
-    "NAN401": "the example feeds a `model` built elsewhere; the rule only follows models the file builds",
     "NAN108": "the log-variance must come from a layer of the enclosing module (`self.fc_var`), which needs the class",
     "NAN112": "the rule fires in differentiable code (a module's `forward`), which the snippet does not show",
 }
 # Examples that are not flagged even in context: a gap between the page and the rule, kept visible.
-KNOWN_GAPS = {
-    "NAN110": "the page's example is not flagged in a module's forward either; rule or page to be reconciled",
-    "NAN504": "the page's example is not flagged in a module's __init__ either; rule or page to be reconciled",
-}
+KNOWN_GAPS: dict = {}
 
 
 def forms(snippet):

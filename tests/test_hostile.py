@@ -93,6 +93,8 @@ BYTE_CASES = [
     ("mixed-tabs-spaces", b"import torch\nif x:\n\tif y:\n        pass\n", ("NAN000", "tab", 4)),
     ("unterminated-string", b"import torch\nx = '''never closed\n", ("NAN000", "syntax error", 2)),
     ("newer-syntax", b"import torch\ntype Alias = int\n" + BAD_LR.encode() + b"\n", ("NAN301", 3)),
+    # valid Python on which libcst 1.9 raises TypeError (found by test_fuzz; LibCST issue #1061)
+    ("libcst-bug", b"import torch\nif(lambda x: x):\n    pass\n", ("NAN000", "libcst cannot parse", 1)),
 ]
 
 

@@ -17,7 +17,7 @@ import libcst as cst
 
 from nanlint import names
 from nanlint.rule import Rule
-from nanlint.semantic.calls import argument_value, positional_count
+from nanlint.semantic.calls import argument_value
 from nanlint.semantic.scope import ValueBinding
 
 # Frameworks whose calls are never differentiated (no autograd).
@@ -428,11 +428,3 @@ class NumericsRule(Rule):
     def is_constant(self, expr: cst.BaseExpression, number: Optional[float] = None) -> bool:
         const = self.semantic.constant(expr)
         return const is not None and (number is None or const == number)
-
-    @staticmethod
-    def call_keywords_only(call: cst.Call, allowed: Tuple[str, ...]) -> bool:
-        return all(arg.keyword is None or arg.keyword.value in allowed for arg in call.args)
-
-    @staticmethod
-    def positional(call: cst.Call) -> int:
-        return positional_count(call)

@@ -181,14 +181,20 @@ class FractionalPowerOfNegative(NumericsRule):
 
     ## Example
     ```python
-    rms = ((pred - target) ** 2).mean() ** 0.5
-    root = (pred - target) ** 0.5
+    def rmse_loss(pred, target):
+        return torch.mean((pred - target) ** 2) ** 0.5
+
+    def root_loss(pred, target):
+        return torch.pow(pred - target, 0.5).mean()
     ```
 
     Use instead:
     ```python
-    rms = (((pred - target) ** 2).mean() + 1e-12) ** 0.5
-    root = (pred - target).clamp(min=1e-12) ** 0.5
+    def rmse_loss(pred, target):
+        return (torch.mean((pred - target) ** 2) + 1e-12) ** 0.5
+
+    def root_loss(pred, target):
+        return torch.pow((pred - target).clamp(min=1e-12), 0.5).mean()
     ```
 
     ## Known problems

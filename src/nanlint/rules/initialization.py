@@ -90,14 +90,20 @@ class UninitializedEmpty(_ScopedRule):
 
     ## Example
     ```python
-    self.weight = nn.Parameter(torch.empty(out_features, in_features))
+    total = torch.empty(num_classes)
+    for logits in batches:
+        total += logits.sum(0)
     ```
 
     Use instead:
     ```python
-    self.weight = nn.Parameter(torch.empty(out_features, in_features))
-    nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+    total = torch.zeros(num_classes)
+    for logits in batches:
+        total += logits.sum(0)
     ```
+    and, for a parameter, initialize it where it is made (or in `reset_parameters`):
+    `self.weight = nn.Parameter(torch.empty(n_out, n_in))` followed by
+    `nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))`.
 
     ## Known problems
     Parameters initialized in another file (a base class's `_init_weights`) are not

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Set
 
 import libcst as cst
 
@@ -22,18 +22,24 @@ class UnguardedDivision(Rule):
     `np.divide`, `reciprocal`, `x.div(...)`) whose denominator is a statistic that
     is 0 for constant, all-zero or empty input, with no guard: a `std`, `var` or
     `norm` (also written `sqrt(sum(x ** 2))`), `max - min`, the `sum` of a mask
-    (`mask.sum()`, `(labels != -100).sum()`, a parameter named `*_mask`) or of
-    `relu`/clamped-at-0 values, a `count_nonzero`, or a square root or power of
-    one of these. The facts follow local assignments.
+    (`mask.sum()`, `(labels != -100).sum()`, a parameter named `*_mask`), a
+    `count_nonzero`, or a square root or power of one of these. The facts follow
+    local assignments.
 
     It is silent when the denominator is guarded: `+ eps` (a positive constant or
     an `eps`-named value), `clamp`/`clip`/`maximum` with a positive floor, a
     `where` that replaces the zeros, a masked assignment such as
     `std[std == 0] = 1`, or a condition that tested it before (`if mask.sum() > 0:`,
-    `x[x.sum(1) != 0]`). Literal and constant denominators, shapes and sizes
+    `x[x.sum(1) != 0]`), or when an upper bound caps the quotient right away
+    (`torch.minimum(ones, c / d)`: `c / 0` is `inf` and becomes the bound). The
+    count of a mask is reported only under a sum or the mask itself (a masked
+    mean, `0 / 0`; normalized mask weights), not in `1.0 / n_valid`.
+    Literal and constant denominators, shapes and sizes
     (`x.shape[0]`, `x.size(-1)`, `numel()`), `divide_no_nan`, `F.normalize`,
     paths, Python numbers (`len(...)`, `.item()`), a `sum` of values it knows
-    nothing about, and the norm of softmax outputs are never reported.
+    nothing about (or of `relu`/clamped-at-0 values), and the norm of softmax
+    outputs, random draws or literal vectors with a non-zero entry are never
+    reported.
 
     ## Why is this bad?
     `x / 0` is `inf` and `0 / 0` is NaN, and the gradient of `a / b` with respect
@@ -61,7 +67,10 @@ class UnguardedDivision(Rule):
     reported: on Python numbers they raise `ZeroDivisionError` instead of
     producing NaN, and in the real-code corpus they almost always divide by a
     collection that cannot be empty. Any earlier condition that mentions the
-    denominator (even one that does not exclude 0) silences the rule. A mask whose
+    denominator (even one that does not exclude 0) silences the rule; a condition
+    that only looks at a shape or identity (`x.dim() == 2`, `x is None`) does not.
+    A quotient capped by `minimum` is safe in the forward pass, but its gradient is
+    still NaN at `d = 0` in training. A mask whose
     rows can never be empty by construction (for example, padding images removed
     earlier) is still reported; add the guard or `# noqa: NAN102`. The statistics
     of large learned activations (the norm of an embedding, the `std` of a noise
@@ -103,8 +112,20 @@ class UnguardedDivision(Rule):
         if isinstance(node.operator, (cst.DivideAssign, cst.FloorDivideAssign)):
             self._check(node, node.target, node.value)
 
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self._capped: Set[int] = set()  # divisions whose result an upper bound caps right away
+
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
+        if op in ("minimum", "clamp") or (op == "min" and len(node.args) >= 2):
+            # `torch.minimum(ones, c / d)`, `(c / d).clamp(max=m)`: an `inf` quotient becomes the bound.
+            capped = [arg.value for arg in node.args]
+            if isinstance(node.func, cst.Attribute) and op == "clamp" and self.arg(node, ("max",), 1) is not None:
+                capped.append(node.func.value)
+            elif op == "clamp" and self.arg(node, ("max", "clip_value_max", "a_max"), 2) is None:
+                capped = []
+            self._capped.update(id(expr) for expr in capped)
         if op == "div":
             method = self.semantic.is_method_call(node)
             denominator = argument_value(node, ("other", "y", "x2", "divisor"), 0 if method else 1)
@@ -122,6 +143,8 @@ class UnguardedDivision(Rule):
             return
         if "python" in value.tags:
             return  # Python numbers raise ZeroDivisionError rather than turning into NaN
+        if id(node) in self._capped and numerator is not None and self.semantic.value(numerator).zero is None:
+            return  # `minimum(1, c / d)`: `c / 0` is `inf`, capped to the bound (no `0 / 0` in sight)
         if "count" in value.tags and not self._selects_the_same(numerator):
             return  # `1.0 / n_valid` (a step, a scale) rather than a masked mean or normalized mask
         if self.semantic.is_checked(denominator):

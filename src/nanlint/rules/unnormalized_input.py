@@ -45,6 +45,7 @@ class UnnormalizedInput(Rule):
     ## Example
     ```python
     (x_train, y_train), _ = keras.datasets.mnist.load_data()
+    model = keras.Sequential([layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10)])
     model.fit(x_train, y_train, epochs=5)
     ```
 
@@ -52,6 +53,7 @@ class UnnormalizedInput(Rule):
     ```python
     (x_train, y_train), _ = keras.datasets.mnist.load_data()
     x_train = x_train.astype("float32") / 255.0
+    model = keras.Sequential([layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10)])
     model.fit(x_train, y_train, epochs=5)
     ```
 
@@ -122,11 +124,12 @@ class UnnormalizedInput(Rule):
         if key in self._reported:
             return
         self._reported.add(key)
-        source = f" from `{shown(origin)}`" if isinstance(origin, cst.CSTNode) else ""
         if v.RAW_PIXELS in value.tags:
+            source = f" from `{shown(origin)}`" if isinstance(origin, cst.CSTNode) else ""
             message = (f"`{shown(argument)}` holds raw 0-255 pixel values{source} and reaches the model unscaled: "
                        "activations and gradients blow up to NaN; divide by 255.0 or add a `Rescaling`/`Normalize` step")
         else:
-            message = (f"`{shown(argument)}` has values of magnitude about {magnitude:g}{source} and reaches the model "
+            scaled = f" (`{shown(origin)}` scaled up)" if isinstance(origin, cst.CSTNode) else ""
+            message = (f"`{shown(argument)}` has values of magnitude about {magnitude:g}{scaled} and reaches the model "
                        "unnormalized: activations and gradients blow up to NaN; scale it to unit range or standardize it")
         self.report(argument, message)

@@ -155,6 +155,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
         self._cache: Dict[int, Value] = {}
         self._model_classes: set = set()
         self._normalizing_classes: set = set()  # model classes whose body normalizes or divides
+        # Local functions that return a model (by id of the FunctionDef): the model's tags.
+        self._returned_models: Dict[int, FrozenSet[str]] = {}
         self._class_stack: List[cst.ClassDef] = []
         # (id of a dict literal's Value, key) -> value, for `config["lr"]`.
         self._dict_entries: Dict[tuple, Value] = {}
@@ -476,6 +478,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
             if isinstance(binding, DefinitionBinding) and id(binding.node) in self._model_classes:
                 normalizing = id(binding.node) in self._normalizing_classes
                 return Value(tags=frozenset({"model", "normalizes-input"} if normalizing else {"model"}))
+            if isinstance(binding, DefinitionBinding) and id(binding.node) in self._returned_models:
+                # `model = build_model()`: a local helper that returns a model it built.
+                return Value(tags=self._returned_models[id(binding.node)])
             return UNKNOWN
         if qualified in _MODEL_LOADERS:
             return Value(tags=frozenset({"model"}))
@@ -637,8 +642,11 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op in ("max", "min"):
             other = argument_value(call, ("other",), 0 if self.is_method_call(call) else 1)
             other_value = self.value(other) if other is not None else UNKNOWN
-            if op == "max" and other_value.positive and not (other_value.const is not None and float(other_value.const).is_integer()):
+            is_dim = other_value.const is not None and float(other_value.const).is_integer()
+            if op == "max" and other_value.positive and not is_dim:
                 return self._maximum(call)  # `torch.max(x, eps)`: elementwise, a floor
+            if other is not None and not is_dim:
+                return UNKNOWN  # `torch.max(a, b)` is elementwise (or `b` is a dim we cannot read)
             return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
                          tags=(operand.tags & {"probability"}) | {f"reduce-{op}"})
         if op == "clamp":
@@ -845,6 +853,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
             layer = argument_value(node, ("layer",), 0)
             if "model" in model.tags and layer is not None and self._is_normalizing_layer(layer):
                 self._rebind(node.func.value.value, model.tagged("normalizes-input"))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        function = self.scopes.function_scope()
+        if node.value is None or function is None or not isinstance(function.node, cst.FunctionDef):
+            return
+        tags = self.value(node.value).tags & {"model", "normalizes-input"}
+        if "model" in tags:
+            self._returned_models[id(function.node)] = frozenset(tags)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Divide):
