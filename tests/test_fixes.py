@@ -91,8 +91,6 @@ def test_interrupted_write_leaves_no_temporary_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="needs symbolic links")
-@pytest.mark.xfail(strict=True, reason="write_atomically renames over the link itself; the fix is to write to "
-                   "os.path.realpath(path) (fixes.py is not the reliability engineer's file: reported to the lead)")
 def test_write_through_a_symlink_keeps_the_link(tmp_path):
     real = tmp_path / "real.py"
     real.write_text("x = 1\n", encoding="utf-8")

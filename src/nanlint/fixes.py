@@ -41,8 +41,12 @@ def reparses(source: str) -> bool:
 
 
 def write_atomically(path: str, text: str, encoding: str = "utf-8") -> None:
-    """Write next to the target and rename over it: a crash never leaves a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Write next to the target and rename over it: a crash never leaves a half-written file.
+
+    A symbolic link is followed: the file it points to is replaced, and the link stays a link.
+    """
+    path = os.path.realpath(path)
+    folder = os.path.dirname(path)
     mode = os.stat(path).st_mode if os.path.exists(path) else None
     handle, temporary = tempfile.mkstemp(prefix=".nanlint-", suffix=".tmp", dir=folder)
     try:
