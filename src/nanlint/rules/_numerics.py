@@ -428,3 +428,12 @@ class NumericsRule(Rule):
     def is_constant(self, expr: cst.BaseExpression, number: Optional[float] = None) -> bool:
         const = self.semantic.constant(expr)
         return const is not None and (number is None or const == number)
+
+    def added_to_one(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
+        """`x` of `1 + x` or `x + 1` (the 1 may be a constant name); None for anything else."""
+        if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add)):
+            return None
+        for one, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if self.is_constant(one, 1):
+                return other
+        return None

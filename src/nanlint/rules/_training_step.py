@@ -3,12 +3,14 @@
 Not a rule itself (no code): a base class that hands each step block (module,
 function, loop) and its events from the semantic model to `check`, knows the
 blocks that enclose the current one, and reports a node once even when it is
-seen from several blocks (a helper's event inlined into its callers).
+seen from several blocks (a helper's event inlined into its callers); and the
+scans of a step's event sequence that several rules share (the step a clip or a
+`zero_grad()` belongs to, the `backward()` calls before an event).
 """
 
 from __future__ import annotations
 
-from typing import List, Sequence, Set, Tuple
+from typing import Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -87,10 +89,54 @@ def is_loop(block: steps.StepBlock) -> bool:
     return isinstance(block, (cst.For, cst.While))
 
 
-def own(sequence: Sequence[steps.Event]) -> List[steps.Event]:
-    """The events of this step (not those of nested training loops)."""
-    return [event for event in sequence if not event.nested]
+# --- reading a step's sequence ---------------------------------------------------------
+# `steps.compatible(earlier, later)` takes its events in source order; these helpers keep
+# that order so a rule only says which events it pairs.
 
 
-def between(sequence: Sequence[steps.Event], start: int, end: int, *kinds: str) -> List[steps.Event]:
-    return [event for event in sequence[start + 1:end] if event.kind in kinds]
+def own(sequence: Sequence[steps.Event], *kinds: str) -> Iterator[Tuple[int, steps.Event]]:
+    """(position, event) of the events of these kinds that belong to this step, not to a nested training loop."""
+    return ((index, event) for index, event in enumerate(sequence) if event.kind in kinds and not event.nested)
+
+
+def is_step_of(event: steps.Event, optimizer: str) -> bool:
+    """An optimizer step (`opt.step()`, `scaler.step(opt)`) that applies `optimizer`."""
+    return event.kind in steps.OPTIMIZER_STEPS and event.optimizer == optimizer
+
+
+def backwards_before(sequence: Sequence[steps.Event], index: int) -> List[steps.Event]:
+    """The `backward()` calls before position `index` that can run in one pass with the event there."""
+    event = sequence[index]
+    return [earlier for earlier in sequence[:index]
+            if earlier.kind == steps.BACKWARD and steps.compatible(earlier, event)]
+
+
+def paired_step(sequence: Sequence[steps.Event], index: int, forward: bool = True) -> Optional[int]:
+    """Position of the optimizer step that the event at `index` shares its gradients with.
+
+    The nearest step of this block (not of a nested training loop) after it, or before it
+    when not `forward`, on a path through both; None when a `backward()` on that path comes
+    first, because its new gradients belong to another step."""
+    anchor = sequence[index]
+    positions = range(index + 1, len(sequence)) if forward else range(index - 1, -1, -1)
+    for position in positions:
+        event = sequence[position]
+        if not (steps.compatible(anchor, event) if forward else steps.compatible(event, anchor)):
+            continue
+        if event.kind == steps.BACKWARD:
+            return None
+        if event.kind in steps.OPTIMIZER_STEPS and not event.nested:
+            return position
+    return None
+
+
+def next_step_before_any_backward(sequence: Sequence[steps.Event], index: int) -> Optional[steps.Event]:
+    """The first optimizer step after position `index` on a path through the event there
+    (also one in a nested loop), if no `backward()` on any path comes before it."""
+    anchor = sequence[index]
+    for event in sequence[index + 1:]:
+        if event.kind == steps.BACKWARD:
+            return None
+        if event.kind in steps.OPTIMIZER_STEPS and steps.compatible(anchor, event):
+            return event
+    return None

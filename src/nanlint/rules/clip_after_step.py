@@ -3,7 +3,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._training_step import TrainingStepRule
+from nanlint.rules._training_step import (
+    TrainingStepRule,
+    backwards_before,
+    next_step_before_any_backward,
+    own,
+    paired_step,
+)
 from nanlint.semantic import steps
 
 
@@ -71,36 +77,14 @@ class ClipAfterStep(TrainingStepRule):
     ]
 
     def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
-        for index, clip in enumerate(sequence):
-            if clip.kind != steps.CLIP or clip.nested or clip.norm_only:
+        for index, clip in own(sequence, steps.CLIP):
+            if clip.norm_only:
                 continue
-            step_index = self._step_before(sequence, index)
+            step_index = paired_step(sequence, index, forward=False)
             if step_index is None:
-                continue
-            step = sequence[step_index]
-            if not any(event.kind == steps.BACKWARD and steps.compatible(event, step) for event in sequence[:step_index]):
+                continue  # new gradients since the last step (or no step before): the clip is in the right place
+            if not backwards_before(sequence, step_index):
                 continue  # a step with no backward before it: the clip may prepare the next step
-            if self._serves_a_later_step(sequence, index):
-                continue
+            if next_step_before_any_backward(sequence, index) is not None:
+                continue  # the clip serves a later step
             self.flag(clip.site)
-
-    @staticmethod
-    def _step_before(sequence: Sequence[steps.Event], index: int):
-        clip = sequence[index]
-        for position in range(index - 1, -1, -1):
-            event = sequence[position]
-            if event.kind == steps.BACKWARD and steps.compatible(event, clip):
-                return None  # new gradients since the last step: the clip is in the right place
-            if event.kind in steps.OPTIMIZER_STEPS and not event.nested and steps.compatible(event, clip):
-                return position
-        return None
-
-    @staticmethod
-    def _serves_a_later_step(sequence: Sequence[steps.Event], index: int) -> bool:
-        clip = sequence[index]
-        for event in sequence[index + 1:]:
-            if event.kind == steps.BACKWARD:
-                return False
-            if event.kind in steps.OPTIMIZER_STEPS and steps.compatible(clip, event):
-                return True
-        return False

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._training_step import TrainingStepRule
+from nanlint.rules._training_step import TrainingStepRule, backwards_before, next_step_before_any_backward, own
 from nanlint.semantic import steps
 
 
@@ -77,30 +77,17 @@ class ClipWithoutUnscale(TrainingStepRule):
     ]
 
     def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
-        for index, clip in enumerate(sequence):
-            if clip.kind != steps.CLIP or clip.nested or clip.managed or clip.norm_only:
+        for index, clip in own(sequence, steps.CLIP):
+            if clip.managed or clip.norm_only:
                 continue
-            scaler_step = self._scaler_step_after(sequence, index)
-            if scaler_step is None:
+            scaler_step = next_step_before_any_backward(sequence, index)
+            if scaler_step is None or scaler_step.kind != steps.SCALER_STEP:
+                continue  # no step before the next backward, or a plain optimizer step: not the AMP path
+            if any(event.kind == steps.UNSCALE for event in sequence[:index]):
                 continue
-            before = sequence[:index]
-            if any(event.kind == steps.UNSCALE for event in before):
-                continue
-            scaled_backward = any(event.kind == steps.BACKWARD and event.scaled and steps.compatible(event, clip) for event in before)
+            scaled_backward = any(event.scaled for event in backwards_before(sequence, index))
             if not scaled_backward and (not scaler_step.known or "unscale_" in self.context.source):
                 # No `scaler.scale(loss).backward()` here: the caller may unscale before calling
                 # this helper, and an object merely named `scaler` may be a wrapper that unscales.
                 continue
             self.flag(clip.site)
-
-    @staticmethod
-    def _scaler_step_after(sequence: Sequence[steps.Event], index: int) -> Optional[steps.Event]:
-        clip = sequence[index]
-        for event in sequence[index + 1:]:
-            if event.kind == steps.BACKWARD:
-                return None
-            if event.kind == steps.SCALER_STEP and steps.compatible(clip, event):
-                return event
-            if event.kind == steps.STEP and steps.compatible(clip, event):
-                return None  # a plain optimizer step: not the AMP path
-        return None

@@ -21,6 +21,7 @@ from nanlint.semantic.precision import (
     FORMATS,
     Dtype,
     PrecisionTracker,
+    is_literal,
     round_to,
     shortest,
     source,
@@ -81,7 +82,7 @@ class PrecisionRule(Rule):
         """`1 - 1e-8` for the literal; `1 - epsilon` (= 0.99999999) when names stand for the numbers."""
         text = source(expr)
         literal = shortest(value, FLOAT32) if round_to(value, FLOAT32) == value else shortest(value)
-        if _is_literal(expr) or text == literal:
+        if is_literal(expr) or text == literal:
             return f"`{text}`"
         substituted = self._substituted(expr)
         if substituted is not None and substituted != text:
@@ -90,7 +91,7 @@ class PrecisionRule(Rule):
 
     def _substituted(self, expr: cst.BaseExpression) -> Optional[str]:
         """`1 - epsilon` -> "1 - 1e-8": the expression with its names replaced by their constants."""
-        if _is_literal(expr) and not isinstance(expr, cst.BinaryOperation):
+        if is_literal(expr) and not isinstance(expr, cst.BinaryOperation):
             return source(expr)
         if isinstance(expr, cst.BinaryOperation) and not expr.lpar:
             left, right = self._substituted(expr.left), self._substituted(expr.right)
@@ -102,16 +103,6 @@ class PrecisionRule(Rule):
         if value is None:
             return None
         return shortest(value, FLOAT32) if round_to(value, FLOAT32) == value else shortest(value)
-
-
-def _is_literal(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, (cst.Integer, cst.Float)):
-        return True
-    if isinstance(expr, cst.UnaryOperation):
-        return _is_literal(expr.expression)
-    if isinstance(expr, cst.BinaryOperation):
-        return _is_literal(expr.left) and _is_literal(expr.right)
-    return False
 
 
 def _one_minus(expr: cst.BaseExpression, semantic, depth: int = 0) -> bool:  # type: ignore[no-untyped-def]

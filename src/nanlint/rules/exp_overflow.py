@@ -191,18 +191,11 @@ class LogOfOnePlusExp(_ExpRule):
         if op == "log1p":
             exp_argument = self.exp_operand(operand)
         else:
-            exp_argument = self._one_plus_exp(self.origin(operand))
+            other = self.added_to_one(self.origin(operand))
+            exp_argument = self.exp_operand(other) if other is not None else None
         if exp_argument is None or self.exp_bounded_above(exp_argument):
             return
         self.report(node)
-
-    def _one_plus_exp(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
-        if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add)):
-            return None
-        for one, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if self.is_constant(one, 1):
-                return self.exp_operand(other)
-        return None
 
 
 class NaiveSoftmax(_ExpRule):

@@ -48,14 +48,10 @@ def _tensor_name(expr: cst.BaseExpression) -> Optional[str]:
 
 class _ScopedRule(Rule):
     def scope_key(self) -> int:
-        scope = self.semantic.scopes.function_scope()
-        return id(scope.node) if scope is not None and scope.node is not None else 0
+        return self.semantic.scopes.function_key()
 
     def owner_key(self) -> int:
-        for scope in reversed(self.semantic.scopes.scopes):
-            if scope.kind == "class":
-                return id(scope.node)
-        return 0
+        return self.semantic.scopes.class_key()
 
 
 class UninitializedEmpty(_ScopedRule):

@@ -17,7 +17,7 @@ import libcst as cst
 from nanlint import names
 from nanlint.rule import Invalid, Rule, Valid
 from nanlint.semantic.calls import argument_value, positional_count, string_value
-from nanlint.semantic.precision import FLOAT32, FLOAT64, FloatFormat, round_to, shortest, source
+from nanlint.semantic.precision import FLOAT32, FLOAT64, FloatFormat, is_literal, round_to, shortest, source
 from nanlint.semantic.scope import ValueBinding
 from nanlint.semantic.values import TINY
 
@@ -30,19 +30,9 @@ def _key(expr: cst.CSTNode) -> str:
     return "".join(source(expr).split())
 
 
-def _is_literal(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, (cst.Integer, cst.Float)):
-        return True
-    if isinstance(expr, cst.UnaryOperation):
-        return _is_literal(expr.expression)
-    if isinstance(expr, cst.BinaryOperation):
-        return _is_literal(expr.left) and _is_literal(expr.right)
-    return False
-
-
 def _shown(expr: cst.BaseExpression, value: float) -> str:
     """`1 - 1e-8` for a literal, `1 - epsilon` (= 0.99999999) otherwise."""
-    return f"`{source(expr)}`" if _is_literal(expr) else f"`{source(expr)}` (= {shortest(value)})"
+    return f"`{source(expr)}`" if is_literal(expr) else f"`{source(expr)}` (= {shortest(value)})"
 
 
 def _literal_bool(expr: Optional[cst.BaseExpression]) -> Optional[bool]:

@@ -5,7 +5,7 @@ from typing import Sequence, Set
 import libcst as cst
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._training_step import TrainingStepRule, is_loop
+from nanlint.rules._training_step import TrainingStepRule, is_loop, own
 from nanlint.semantic import steps
 
 
@@ -77,7 +77,7 @@ class MissingZeroGrad(TrainingStepRule):
     def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
         if not is_loop(block):
             return
-        optimizer_steps = [event for event in sequence if event.kind in steps.OPTIMIZER_STEPS and not event.nested]
+        optimizer_steps = [event for _, event in own(sequence, *steps.OPTIMIZER_STEPS)]
         if not optimizer_steps or not any(event.kind == steps.BACKWARD for event in sequence):
             return
         if any(event.kind == steps.ZERO_GRAD for event in sequence):

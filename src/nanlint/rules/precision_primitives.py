@@ -102,14 +102,7 @@ class LogOfOnePlus(NumericsRule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) != "log":
             return
-        operand = self.single_operand(node)
-        if not (isinstance(operand, cst.BinaryOperation) and isinstance(operand.operator, cst.Add)):
-            return
-        other = None
-        for one, rest in ((operand.left, operand.right), (operand.right, operand.left)):
-            if self.is_constant(one, 1):
-                other = rest
-                break
+        other = self.added_to_one(self.single_operand(node))
         if other is None or self.is_constant(other):
             return
         if self.op_origin(other, "exp") is not None:

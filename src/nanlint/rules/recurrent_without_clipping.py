@@ -101,12 +101,8 @@ class RecurrentWithoutClipping(TrainingStepRule):
         self.keras_layer = False
         self.recurrent_classes: Dict[str, str] = {}  # class name -> layer it builds
 
-    def _scope_key(self) -> int:
-        scope = self.semantic.scopes.function_scope()
-        return id(scope.node) if scope is not None and scope.node is not None else 0
-
     def visit_Call(self, node: cst.Call) -> None:
-        key = self._scope_key()
+        key = self.semantic.scopes.function_key()
         qualified = self.qualified_name(node)
         if qualified in names.RECURRENT_LAYERS:
             layer = qualified.rsplit(".", 1)[-1]
@@ -123,7 +119,7 @@ class RecurrentWithoutClipping(TrainingStepRule):
             self.training.setdefault(key, []).append(node)
 
     def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
-        key = self._scope_key()
+        key = self.semantic.scopes.function_key()
         for event in sequence:
             if event.kind in (steps.CLIP, steps.TF_CLIP) and not event.norm_only:
                 self.clipped = True

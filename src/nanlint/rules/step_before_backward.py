@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._training_step import TrainingStepRule
+from nanlint.rules._training_step import TrainingStepRule, backwards_before, is_step_of, own
 from nanlint.semantic import steps
 
 
@@ -74,12 +74,10 @@ class StepBeforeBackward(TrainingStepRule):
     ]
 
     def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
-        for index, step in enumerate(sequence):
-            if step.kind not in steps.OPTIMIZER_STEPS or step.nested or not step.optimizer:
+        for index, step in own(sequence, *steps.OPTIMIZER_STEPS):
+            if not step.optimizer or backwards_before(sequence, index):
                 continue
             earlier = sequence[:index]
-            if any(event.kind == steps.BACKWARD and steps.compatible(event, step) for event in earlier):
-                continue
             backward_index = next((position for position in range(index + 1, len(sequence))
                                    if sequence[position].kind == steps.BACKWARD and steps.compatible(step, sequence[position])), None)
             if backward_index is None:
@@ -98,7 +96,7 @@ class StepBeforeBackward(TrainingStepRule):
         for event in sequence[backward_index + 1:]:
             if not steps.compatible(backward, event):
                 continue
-            if event.kind in steps.OPTIMIZER_STEPS and event.optimizer == step.optimizer:
+            if is_step_of(event, step.optimizer):
                 return False  # a step uses these gradients
             if self._clears(event, step):
                 return True

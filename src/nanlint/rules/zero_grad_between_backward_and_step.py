@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 from nanlint.rule import Invalid, Valid
-from nanlint.rules._training_step import TrainingStepRule
+from nanlint.rules._training_step import TrainingStepRule, is_step_of, own, paired_step
 from nanlint.semantic import steps
 
 
@@ -73,12 +73,12 @@ class ZeroGradBetweenBackwardAndStep(TrainingStepRule):
     ]
 
     def check(self, block: steps.StepBlock, sequence: Sequence[steps.Event]) -> None:
-        for index, zero in enumerate(sequence):
-            if zero.kind != steps.ZERO_GRAD or zero.nested or zero.manual or not zero.receiver:
+        for index, zero in own(sequence, steps.ZERO_GRAD):
+            if zero.manual or not zero.receiver:
                 continue
-            step_index = self._next_step(sequence, index)
+            step_index = paired_step(sequence, index)
             if step_index is None:
-                continue
+                continue  # new gradients after the clear (or no step after it): the usual order
             step = sequence[step_index]
             if step.optimizer != zero.receiver:
                 continue
@@ -89,17 +89,6 @@ class ZeroGradBetweenBackwardAndStep(TrainingStepRule):
                 self.flag(zero.site)
 
     @staticmethod
-    def _next_step(sequence: Sequence[steps.Event], index: int) -> Optional[int]:
-        zero = sequence[index]
-        for position in range(index + 1, len(sequence)):
-            event = sequence[position]
-            if event.kind == steps.BACKWARD and steps.compatible(zero, event):
-                return None  # new gradients after the clear: the usual order
-            if event.kind in steps.OPTIMIZER_STEPS and not event.nested and steps.compatible(zero, event):
-                return position
-        return None
-
-    @staticmethod
     def _backward_before(sequence: Sequence[steps.Event], index: int, step: steps.Event) -> bool:
         """A backward earlier on the same path whose gradients no step of this optimizer used yet."""
         zero = sequence[index]
@@ -107,7 +96,7 @@ class ZeroGradBetweenBackwardAndStep(TrainingStepRule):
             event = sequence[position]
             if not (steps.compatible(event, zero) and steps.compatible(event, step)):
                 continue
-            if event.kind in steps.OPTIMIZER_STEPS and event.optimizer == step.optimizer:
+            if is_step_of(event, step.optimizer):
                 return False
             if event.kind == steps.ZERO_GRAD and event.receiver == zero.receiver:
                 return False  # already cleared once: the gradients in between are what is cleared again

@@ -149,6 +149,17 @@ def source(node: cst.CSTNode) -> str:
     return " ".join(_EMPTY_MODULE.code_for_node(node).split())
 
 
+def is_literal(expr: cst.BaseExpression) -> bool:
+    """Written with numbers only (`1e-8`, `-1e9`, `1 - 1e-7`): a message shows it as is, with no value beside it."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.UnaryOperation):
+        return is_literal(expr.expression)
+    if isinstance(expr, cst.BinaryOperation):
+        return is_literal(expr.left) and is_literal(expr.right)
+    return False
+
+
 class PrecisionTracker:
     """Reduced-precision facts about one file, learnt during the walk.
 
@@ -253,14 +264,10 @@ class PrecisionTracker:
     # --- queries -----------------------------------------------------------------------
 
     def scope_key(self) -> int:
-        scope = self.semantic.scopes.function_scope()
-        return id(scope.node) if scope is not None and scope.node is not None else 0
+        return self.semantic.scopes.function_key()
 
     def owner_key(self) -> int:
-        for scope in reversed(self.semantic.scopes.scopes):
-            if scope.kind == "class":
-                return id(scope.node)
-        return 0
+        return self.semantic.scopes.class_key()
 
     def autocast(self) -> Optional[Dtype]:
         """The low-precision dtype of the innermost `torch.autocast` region around the walk, if any."""

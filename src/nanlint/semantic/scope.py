@@ -90,3 +90,17 @@ class ScopeStack:
             if scope.kind in ("function", "lambda"):
                 return scope
         return None
+
+    # Keys for what rules collect per function or per class while the walk goes on.
+
+    def function_key(self) -> int:
+        """Identity of the innermost enclosing function or lambda; 0 at module level."""
+        scope = self.function_scope()
+        return id(scope.node) if scope is not None and scope.node is not None else 0
+
+    def class_key(self) -> int:
+        """Identity of the innermost enclosing class; 0 outside any class."""
+        for scope in reversed(self.scopes):
+            if scope.kind == "class":
+                return id(scope.node)
+        return 0
