@@ -4,6 +4,7 @@
     python benchmarks/corpus.py --sample 25     # also print up to 25 findings per rule to review
     python benchmarks/corpus.py --rules NAN101  # only some rules
     python benchmarks/corpus.py --path-only     # print the corpus folder and exit
+    python benchmarks/corpus.py --findings F    # the table for a saved nanlint output
 
 Packages are fetched with `pip download --no-deps` at the pinned versions below and
 their .py files unpacked into benchmarks/.cache/corpus/<package>/. Nothing is imported
@@ -43,6 +44,18 @@ PACKAGES: Dict[str, str] = {
     "denoising-diffusion-pytorch": "2.3.4",
     "optax": "0.2.8",
     "flax": "0.12.8",
+    # Training scripts, examples and losses rather than model libraries: where input
+    # scaling, learning rates and hand-written losses are written by hand.
+    "avalanche-lib": "0.6.0",
+    "d2l": "1.0.3",
+    "deepchem": "2.8.0",
+    "dm-haiku": "0.0.17",
+    "tensorflow-privacy": "0.9.0",
+    "cleverhans": "4.0.0",
+    "tf-models-official": "2.20.0",
+    "tensorflow-model-optimization": "0.8.1",
+    "keras-tuner": "1.4.8",
+    "autokeras": "3.0.0",
 }
 
 
@@ -110,6 +123,8 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=0, help="print up to N findings per rule, with the source line")
     parser.add_argument("--seed", type=int, default=0, help="seed for choosing the sample")
     parser.add_argument("--path-only", action="store_true", help="print the corpus folder and exit")
+    parser.add_argument("--findings", type=Path, help="read nanlint's output from this file instead of running it "
+                        "(e.g. the one NANLINT_CORPUS_OUTPUT keeps from tests/test_corpus.py)")
     parser.add_argument("nanlint_args", nargs="*", help="extra arguments passed to nanlint")
     args = parser.parse_args()
 
@@ -119,7 +134,10 @@ def main() -> int:
         return 0
     files = corpus_files(folder)
     total_lines = sum(p.read_bytes().count(b"\n") for p in files)
-    lines, stderr, status = run_nanlint(folder, args.rules, args.nanlint_args)
+    if args.findings:
+        lines, stderr, status = args.findings.read_text(encoding="utf-8").splitlines(), "", 0
+    else:
+        lines, stderr, status = run_nanlint(folder, args.rules, args.nanlint_args)
     if status not in (0, 1):
         print(stderr, file=sys.stderr)
         print(f"nanlint exited with status {status}", file=sys.stderr)

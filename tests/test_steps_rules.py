@@ -272,3 +272,32 @@ class Module:
 @pytest.mark.parametrize("code", ["NAN302", "NAN303", "NAN304", "NAN305", "NAN306", "NAN307", "NAN308", "NAN309"])
 def test_common_correct_training_code_is_silent(code):
     assert findings(code, CORRECT_TRAINING_CODE) == []
+
+
+# --- NAN301 at the threshold in test code -------------------------------------------
+
+AT_THRESHOLD = """
+import torch
+sgd = torch.optim.SGD(model.parameters(), lr=1.0)
+adam = torch.optim.Adam(model.parameters(), lr=0.1)
+above = torch.optim.Adam(model.parameters(), lr=2)
+"""
+
+
+@pytest.mark.parametrize("path", ["train.py", "examples/train.py", "src/latest.py", "src/contest_utils.py",
+                                  "tests/seeds/lr_sgd_bad.py"])
+def test_rates_at_the_threshold_are_flagged_in_ordinary_code(path):
+    found = [d.line for d in run_rule(all_rules()["NAN301"], AT_THRESHOLD, path=path)]
+    assert found == [3, 4, 5]
+
+
+@pytest.mark.parametrize("path", ["tests/training/test_strategies.py", "pkg/dp_model_test.py", "test_a.py",
+                                  "conftest.py", "pkg/common_test_utils.py"])
+def test_test_code_is_flagged_only_above_the_threshold(path):
+    found = [d.line for d in run_rule(all_rules()["NAN301"], AT_THRESHOLD, path=path)]
+    assert found == [5]
+
+
+def test_test_code_at_the_threshold_can_be_flagged_with_an_option():
+    found = run_rule(all_rules()["NAN301"], AT_THRESHOLD, {"at_threshold_in_tests": True}, path="tests/test_a.py")
+    assert [d.line for d in found] == [3, 4, 5]

@@ -142,6 +142,10 @@ METHODS: Dict[str, Tuple[str, int]] = {
     "logsumexp": ("logsumexp", 1),
 }
 
+# `a - b` spelled as a call: `tf.subtract(x, m)`, `torch.sub(x, m)`, `np.subtract(x, m)`, `x.sub(m)`.
+SUBTRACT_FUNCTIONS: FrozenSet[str] = frozenset(_spell(TORCH + TF + KERAS + NUMPY, "subtract", "sub"))
+SUBTRACT_METHODS: FrozenSet[str] = frozenset({"sub", "subtract"})
+
 # Methods that keep a tensor's values (shape, device and dtype plumbing).
 VALUE_PRESERVING_METHODS: FrozenSet[str] = frozenset(
     {

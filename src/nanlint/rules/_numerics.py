@@ -403,7 +403,16 @@ class NumericsRule(Rule):
                 return any(self._nonpositive(side) for side in (found.left, found.right))
             if isinstance(found.operator, cst.Divide):
                 return self._nonpositive(found.left)
+        if (isinstance(found, cst.Call) and isinstance(found.func, cst.Attribute)
+                and found.func.attr.value in ("mul", "multiply") and len(found.args) == 1):
+            # `d2.mul(-t)`: a non-negative value scaled by a non-positive factor.
+            receiver, factor = found.func.value, found.args[0].value
+            return any(self._nonpositive(a) and self._nonnegative(b) for a, b in ((receiver, factor), (factor, receiver)))
         return False
+
+    def _nonnegative(self, expr: cst.BaseExpression) -> bool:
+        value = self.semantic.value(expr)
+        return value.lo is not None and value.lo >= 0
 
     def _nonpositive(self, expr: cst.BaseExpression) -> bool:
         value = self.semantic.value(expr)

@@ -27,6 +27,7 @@ from nanlint.semantic.precision import (
     source,
 )
 from nanlint.semantic.scope import ValueBinding
+from nanlint.walker import children
 
 # Evidence that a file can run in reduced precision (every NAN50x finding needs one).
 _HALF_TRIGGERS = ("half", "Half", "float16", "autocast")
@@ -409,7 +410,7 @@ class AdamEpsilonInHalf(PrecisionRule):
             if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
                     and node.func.attr.value in ("parameters", "named_parameters")):
                 return node.func.value
-            stack.extend(reversed(node.children))
+            stack.extend(reversed(children(node)))  # `node.children`, without libcst rebuilding the node
         return None
 
 

@@ -126,10 +126,15 @@ class LogOfSumOfExp(_ExpRule):
             keyword = "keepdims"
             call = f"{function}({x}" + (f", axis={source(dim)}" if dim is not None else "")
             call += f", {keyword}={source(keep)})" if keep is not None else ")"
-        if self.operation(reduction) == "mean":
+        reduced = "mean" if self.operation(reduction) == "mean" else "sum"
+        if reduced == "mean":
             call += " - log(n)"
-            return f"`log(mean(exp(x)))` overflows to `inf` for large `x` and is `-inf` when every `exp` underflows; use `{call}`"
-        return f"{self.message}; use `{call}`"
+        if self.exp_bounded_above(exp_argument):
+            # `exp(-t * d2)` cannot overflow: only the underflow half of the risk is real.
+            risk = "is `-inf` when every `exp` underflows to 0 (every `x` below about -104 in float32)"
+        else:
+            risk = "overflows to `inf` for large `x` and is `-inf` when every `exp` underflows"
+        return f"`log({reduced}(exp(x)))` {risk}; use `{call}`"
 
 
 class LogOfOnePlusExp(_ExpRule):

@@ -12,6 +12,7 @@ from nanlint.rule import Invalid, Rule, Valid
 from nanlint.semantic.calls import argument_value, dotted_name, string_value
 from nanlint.semantic.precision import shortest, source
 from nanlint.semantic.scope import ValueBinding
+from nanlint.walker import children
 
 # Methods of a tensor that read its values (arithmetic, reductions) rather than fill it.
 _READING_METHODS = frozenset(
@@ -28,6 +29,9 @@ _LOADING_METHODS = frozenset({"load_state_dict", "from_pretrained", "load_checkp
                               "load_weights", "load_model"})
 # Trailing parts of a target that name the same tensor: `self.w.data`, `self.w[0]`.
 _SAME_TENSOR = frozenset({"data", "weight_orig"})
+# Queries of a tensor's shape, not its values: `x.size()`, `x.numel()`, `x.shape`, `len(x)`.
+_SHAPE_METHODS = frozenset({"size", "numel", "nelement", "dim"})
+_SHAPE_ATTRIBUTES = frozenset({"shape", "ndim"})
 
 
 def _tensor_name(expr: cst.BaseExpression) -> Optional[str]:
@@ -102,6 +106,9 @@ class UninitializedEmpty(_ScopedRule):
     `nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))`.
 
     ## Known problems
+    A buffer whose shape is tested in the condition that chooses the branch reading it
+    (`res + y if res.size() else y`, `if buf.numel(): ...`) is taken to be a placeholder
+    the code knows to skip, and is not followed further.
     Parameters initialized in another file (a base class's `_init_weights`) are not
     seen; a method whose name contains `init` or `reset` called on `self` is taken
     to initialize everything. Parameters without a name (items of an
@@ -236,6 +243,30 @@ class UninitializedEmpty(_ScopedRule):
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         for side in (node.left, node.right):
             self._use(side, node)
+
+    # `res = torch.empty([])`, then `res + y if res.size() else y` (or `if res.numel(): ...`):
+    # the branch that reads the buffer is chosen by testing its shape, so the allocation is a
+    # placeholder the code knows to skip. The test is visited before the branches that use it.
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._skip_shape_tested(node.test)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._skip_shape_tested(node.test)
+
+    def _skip_shape_tested(self, test: cst.BaseExpression) -> None:
+        stack: List[cst.CSTNode] = [test]
+        while stack:
+            node = stack.pop()
+            tested: Optional[cst.BaseExpression] = None
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _SHAPE_METHODS:
+                tested = node.func.value
+            elif isinstance(node, cst.Attribute) and node.attr.value in _SHAPE_ATTRIBUTES:
+                tested = node.value
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "len" and node.args:
+                tested = node.args[0].value
+            if tested is not None and self._pending_allocation(tested) is not None:
+                self._consume(tested)
+            stack.extend(children(node))
 
     def visit_For(self, node: cst.For) -> None:
         if isinstance(node.target, cst.Name) and isinstance(node.iter, (cst.List, cst.Tuple)):
@@ -454,7 +485,7 @@ class LargeInitScale(_ScopedRule):
                     if item is not None:
                         found.append(self.qualified_name(item) or dotted_name(item) or "")
             else:
-                stack.extend(node.children)
+                stack.extend(children(node))  # `node.children` without libcst rebuilding the node
         return found
 
     # --- the check -------------------------------------------------------------------

@@ -596,6 +596,9 @@ class KerasFromLogitsMismatch(LossRule):
 
     ## Known problems
     Subclassed models (`call` methods) and models with several outputs are not read.
+    A `Dense(1, activation="softmax")` last layer is not reported: a softmax over one
+    unit is the constant 1, so the model outputs no information whatever `from_logits`
+    says (a different mistake, with no NaN and no double squashing).
 
     ## References
     - Keras docs: `keras.losses.CategoricalCrossentropy` (`from_logits`)
@@ -737,8 +740,16 @@ class KerasFromLogitsMismatch(LossRule):
         if qualified in names.KERAS_LINEAR_LAYERS:
             position = 1 if qualified.endswith(("Dense",)) else None
             kind = self._activation_kind(argument_value(layer, ("activation",), position))
+            if kind == "softmax" and qualified.endswith("Dense") and self._single_unit(layer):
+                # A softmax over one unit is the constant 1: the model cannot learn with any loss,
+                # and no value ever reaches the loss for it to squash twice (not this rule's risk).
+                return None
             return (kind, shown) if kind is not None else None
         return None
+
+    def _single_unit(self, layer: cst.Call) -> bool:
+        units = argument_value(layer, ("units",), 0)
+        return units is not None and self.semantic.constant(units) == 1
 
     def _activation_kind(self, activation: Optional[cst.BaseExpression]) -> Optional[str]:
         if activation is None or (isinstance(activation, cst.Name) and activation.value == "None"):

@@ -40,7 +40,8 @@ class UnguardedLog(Rule):
     has no guard: `1 - p` for a probability `p`, a raw model output, a `relu`
     output, a `std`, `var` or `norm`, a `sum` of a mask or of non-negative terms,
     a probability that went through a product or a mean, a value clamped at 0,
-    or a parameter named as a probability (`probs`, `y_pred`, `predictions`).
+    or a parameter named as a probability or prediction (`probs`, `y_pred`,
+    `predictions`).
     The facts come from the operation that produced the argument and follow
     local assignments.
 
@@ -130,8 +131,11 @@ class UnguardedLog(Rule):
         zero = value.zero
         assert zero is not None
         floor = clamp_spelling(root)
-        if zero.kind in (v.UNDERFLOW, v.NAMED):
+        if zero.kind == v.UNDERFLOW:
             fix = f"use `log_softmax` / `logsigmoid` on the logits, or clamp it with {floor}"
+        elif zero.kind == v.NAMED:
+            # The name may hold a probability or any prediction (a Poisson rate): clamping fits both.
+            fix = f"clamp it with {floor} (for probabilities, use `log_softmax` / `logsigmoid` on the logits)"
         elif zero.kind == v.DIFFERENCE:
             fix = f"clamp it with {floor}, or compute it from the logits (`logsigmoid(-logits)`)"
         else:

@@ -99,6 +99,17 @@ _IDENTITY_TESTS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _TYPE_TESTS = frozenset({"isinstance", "hasattr", "callable", "type", "issubclass"})
 # `if mask.any():` tests the values of `mask` itself.
 _VALUE_TEST_METHODS = frozenset({"any", "all", "sum", "numel", "count_nonzero", "nonzero", "item", "min", "max", "abs"})
+# Comparisons spelled as calls (`tf.greater(n, 0)`, `torch.gt(n, 0)`, `n.ne(0)`) test their operands.
+_COMPARISON_CALLS = frozenset({"greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
+                               "gt", "ge", "lt", "le", "eq", "ne", "isclose"})
+
+
+def _is_index(expr: cst.Subscript, position: int) -> bool:
+    """`x[0]` for position 0: one literal integer index."""
+    if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+        return False
+    index = expr.slice[0].slice.value
+    return isinstance(index, cst.Integer) and int(index.value) == position
 
 
 def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -113,6 +124,11 @@ def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 continue
             stack.append(current.left)
             stack.extend(target.comparator for target in current.comparisons)
+            if len(current.comparisons) == 1:
+                # `if hi == lo: return` also tests the range `hi - lo` that a later division uses.
+                left, right = current.left, current.comparisons[0].comparator
+                yield cst.BinaryOperation(left=left, operator=cst.Subtract(), right=right)
+                yield cst.BinaryOperation(left=right, operator=cst.Subtract(), right=left)
         elif isinstance(current, cst.BooleanOperation):
             stack.extend((current.left, current.right))
         elif isinstance(current, cst.UnaryOperation):
@@ -122,6 +138,12 @@ def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         elif isinstance(current, cst.Call):
             func = current.func
             if isinstance(func, cst.Name) and func.value in _TYPE_TESTS:
+                continue
+            leaf = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else None)
+            if leaf in _COMPARISON_CALLS:
+                stack.extend(arg.value for arg in current.args)
+                if isinstance(func, cst.Attribute):
+                    stack.append(func.value)  # `n.gt(0)`: the receiver is an operand
                 continue
             yield current
             if isinstance(func, cst.Attribute):
@@ -151,6 +173,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.scopes = ScopeStack()
+        self._operations: Dict[int, tuple] = {}  # id -> (call, scopes.version, operation): see `operation`
+        self._qualified_names: Dict[int, tuple] = {}  # the same for `qualified_name`
         self.argparse_defaults: Dict[str, Value] = {}
         self._cache: Dict[int, Value] = {}
         self._model_classes: set = set()
@@ -170,6 +194,17 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
         """`T.log` -> "torch.log" under `import torch as T`; None for values and unknowns."""
+        # Rules ask this again and again of the nodes they visit; the answer depends only on the
+        # node and the bindings in view, so it is kept until a binding changes. (The entry keeps
+        # the node: a rule's temporary node could be freed and its id reused.)
+        cached = self._qualified_names.get(id(expr))
+        if cached is not None and cached[0] is expr and cached[1] == self.scopes.version:
+            return cached[2]
+        found = self._qualified_name(expr)
+        self._qualified_names[id(expr)] = (expr, self.scopes.version, found)
+        return found
+
+    def _qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
         if isinstance(expr, cst.Name):
             binding = self.scopes.lookup(expr.value)
             if isinstance(binding, ImportBinding):
@@ -193,6 +228,15 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def operation(self, call: cst.Call) -> Optional[str]:
         """The canonical operation a call performs ("log", "softmax", ...), in any spelling."""
+        # Cached as `qualified_name` is, for the same reasons.
+        cached = self._operations.get(id(call))
+        if cached is not None and cached[0] is call and cached[1] == self.scopes.version:
+            return cached[2]
+        found = self._operation(call)
+        self._operations[id(call)] = (call, self.scopes.version, found)
+        return found
+
+    def _operation(self, call: cst.Call) -> Optional[str]:
         func = call.func
         qualified = self.qualified_name(func)
         if qualified is not None:
@@ -270,7 +314,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if isinstance(expr, cst.IfExp):
             return v.join(self.value(expr.body), self.value(expr.orelse))
         if isinstance(expr, (cst.Comparison, cst.BooleanOperation)):
-            return v.mask(*self._about(expr))  # a test of some data: 0 where it fails
+            return v.mask(*self._about(expr), *self._of_input(expr))  # a test of some data: 0 where it fails
         if isinstance(expr, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
             return self._sequence_value(expr)
         return UNKNOWN
@@ -313,7 +357,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 if _EPS_NAME.search(expr.value):
                     return v.eps_like()  # a parameter or variable named `eps` whose value we cannot see
                 if _MASK_NAME.search(expr.value):
-                    return v.mask()  # `attention_mask`, `loss_mask`: 0/1 by name
+                    return v.mask(*(value.tags & {"parameter"}))  # `attention_mask`, `loss_mask`: 0/1 by name
             return value
         if isinstance(binding, ImportBinding):
             number = _NAMED_CONSTANTS.get(binding.qualified_name)
@@ -338,6 +382,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
             base = self.value(expr.value)
             if base.tags & {"reduce-max", "reduce-min"}:
                 return base
+            reduced = self._reduction_pair_values(expr.value)
+            if reduced is not None:
+                return reduced
         if isinstance(expr.value, cst.Name) and self._is_parsed_args(expr.value):
             found = self.argparse_defaults.get(attr)
             if found is not None:
@@ -351,6 +398,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
         return isinstance(binding, ValueBinding) and "parsed-args" in getattr(binding.value, "tags", ())
 
     def _subscript_value(self, expr: cst.Subscript) -> Value:
+        reduced = self._reduction_pair_values(expr.value) if _is_index(expr, 0) else None
+        if reduced is not None:
+            return reduced
         base = self.value(expr.value)
         if "size" in base.tags:
             return base
@@ -371,6 +421,20 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return selected
         # Indexing keeps element facts (a slice of probabilities is probabilities).
         return replace(base, tags=base.tags - {"parsed-args"}, result=None)
+
+    def _reduction_pair_values(self, expr: cst.BaseExpression) -> Optional[Value]:
+        """`torch.max(x, dim)[0]` / `.values` with a `dim` the model cannot read (a parameter):
+        only the reduction returns a (values, indices) pair, so this is `x`'s maximum, not
+        the elementwise `torch.max(a, b)` that a bare second argument could also mean."""
+        if not isinstance(expr, cst.Call):
+            return None
+        op = self.operation(expr)
+        if op not in ("max", "min"):
+            return None
+        operand_expr = self.operand(expr)
+        operand = self.value(operand_expr) if operand_expr is not None else UNKNOWN
+        return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
+                     tags=(operand.tags & {"probability"}) | {f"reduce-{op}"})
 
     def _selected_nonzero(self, expr: cst.Subscript) -> Optional[Value]:
         """`p[p > 0]` is positive; `u[nz]` with `nz = torch.nonzero(counts)` and `u` computed
@@ -410,6 +474,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
             if isinstance(node, cst.Name) and not isinstance(self.scopes.lookup(node.value), ImportBinding)
         }
 
+    def _of_input(self, test: cst.BaseExpression) -> FrozenSet[str]:
+        """`of-input` for a comparison of data a caller passed in (`labels != -100`)."""
+        if isinstance(test, cst.Comparison):
+            operands = [test.left, *(target.comparator for target in test.comparisons)]
+            if any(self.value(operand).tags & {"parameter", "of-input"} for operand in operands):
+                return frozenset({"of-input"})
+        return frozenset()
+
     def _about(self, expr: cst.CSTNode) -> FrozenSet[str]:
         return frozenset(f"about:{name}" for name in self._local_names(expr))
 
@@ -428,6 +500,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
             method = func.attr.value
             if method in names.VALUE_PRESERVING_METHODS:
                 return self.value(func.value)
+            if method in names.SUBTRACT_METHODS:
+                return self._subtract_call_value(call, func.value, argument_value(call, ("other",), 0))
             if method in ("item", "tolist"):
                 return self.value(func.value).tagged("python")  # a Python number: x / 0 raises
             if method in ("size", "numel", "dim", "nelement"):
@@ -453,6 +527,13 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self._model_output()
         return UNKNOWN
 
+    def _subtract_call_value(self, call: cst.Call, left: Optional[cst.BaseExpression],
+                             right: Optional[cst.BaseExpression]) -> Value:
+        """`tf.subtract(x, m)` is `x - m` (unless `alpha` scales `m`)."""
+        if left is None or right is None or any(arg.keyword and arg.keyword.value == "alpha" for arg in call.args):
+            return UNKNOWN
+        return v.subtract(self.value(left), self.value(right))
+
     def _named_call_value(self, qualified: str, call: cst.Call) -> Value:
         first = argument_value(call, (), 0)
         if qualified in ("builtins.float", "builtins.int"):
@@ -466,6 +547,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self.value(first).tagged("python") if first is not None else v.constant(0)
         if qualified in names.VALUE_PRESERVING_FUNCTIONS and first is not None:
             return self.value(first)
+        if qualified in names.SUBTRACT_FUNCTIONS:
+            return self._subtract_call_value(call, first, argument_value(call, ("other", "y", "x2"), 1))
         if qualified in ("torch.topk", "tensorflow.math.top_k", "tensorflow.nn.top_k", "jax.lax.top_k") and first is not None:
             return Value(elements=(replace(self.value(first), elements=None), UNKNOWN))  # (values, indices)
         if qualified.rsplit(".", 1)[-1] in ("nonzero", "argwhere", "flatnonzero") and first is not None:
@@ -635,7 +718,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 reason = f"a `sum` is 0 when all its terms are 0 ({operand.zero.reason})"
             counts = operand.zero.kind == v.MASK or "count" in operand.tags
             return Value(lo=operand.lo if operand.lo is not None and operand.lo >= 0 else None,
-                         zero=v.Zero(v.SUM, reason), tags=frozenset({"sum", "count"} if counts else {"sum"}))
+                         zero=v.Zero(v.SUM, reason), tags=frozenset({"sum", "count"} if counts else {"sum"})
+                         | (operand.tags & {"of-input"}) | ({"of-input"} if "parameter" in operand.tags else set()))
         if op == "mean":
             return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
                          tags=operand.tags & {"probability"})
@@ -647,8 +731,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 return self._maximum(call)  # `torch.max(x, eps)`: elementwise, a floor
             if other is not None and not is_dim:
                 return UNKNOWN  # `torch.max(a, b)` is elementwise (or `b` is a dim we cannot read)
+            # `of-input`: the extreme of data a caller passed in (a parameter), which can be constant.
+            of_input = {"of-input"} if operand.tags & {"parameter", "of-input"} else set()
             return Value(lo=operand.lo, hi=operand.hi, zero=operand.zero, guarded=operand.guarded,
-                         tags=(operand.tags & {"probability"}) | {f"reduce-{op}"})
+                         tags=(operand.tags & {"probability"}) | {f"reduce-{op}"} | of_input)
         if op == "clamp":
             return self._clamped(call, operand)
         if op == "maximum":
@@ -934,6 +1020,8 @@ class SemanticModel(cst.BatchableCSTVisitor):
         ternary, a `where`) tested this expression, or the expression a name was assigned from.
         `if mask.sum() > 0: loss = total / mask.sum()` is a guarded division."""
         keys = {expression_key(expr)}
+        if getattr(expr, "lpar", None):
+            keys.add(expression_key(expr.with_changes(lpar=[], rpar=[])))  # `(hi - lo)` is `hi - lo`
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not self.is_module_reference(expr.func.value):
             keys.add(expression_key(expr.func))  # `mask.sum` tested, `mask.sum(dim=1)` used
         reduced: Optional[cst.BaseExpression] = expr

@@ -52,6 +52,8 @@ class ScopeStack:
 
     def __init__(self) -> None:
         self.scopes: List[Scope] = [Scope("module", None)]
+        # Changes whenever a lookup could answer differently (lets the model cache answers).
+        self.version = 0
 
     @property
     def current(self) -> Scope:
@@ -62,15 +64,18 @@ class ScopeStack:
         return self.scopes[0]
 
     def push(self, kind: str, node: cst.CSTNode) -> Scope:
+        self.version += 1
         scope = Scope(kind, node)
         self.scopes.append(scope)
         return scope
 
     def pop(self) -> None:
+        self.version += 1
         if len(self.scopes) > 1:
             self.scopes.pop()
 
     def bind(self, name: str, binding: Binding) -> None:
+        self.version += 1
         self.current.bindings[name] = binding
 
     def lookup(self, name: str) -> Optional[Binding]:

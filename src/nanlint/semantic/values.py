@@ -97,7 +97,7 @@ def probability(op: str) -> Value:
 
 def named_probability(name: str) -> Value:
     """A parameter whose name says it holds probabilities; what the caller passes is not seen."""
-    reason = f"`{name}` is named as a probability, and probabilities reach exactly 0"
+    reason = f"`{name}` is named as a probability or prediction, and those reach exactly 0"
     return Value(lo=0.0, hi=1.0, zero=Zero(NAMED, reason), tags=frozenset({PROBABILITY_NAME}))
 
 
@@ -198,7 +198,8 @@ def subtract(a: Value, b: Value) -> Value:
         hi = _safe(a.hi - b.const) if a.hi is not None else None
         return Value(lo=lo, hi=hi, tags=a.tags - _PRODUCER_TAGS, **_data_facts(a, _magnitude_with(a, b.const, scale=False)))
     if "reduce-max" in a.tags and "reduce-min" in b.tags:
-        return nonnegative(REDUCTION, "`max - min` is 0 when all values are equal", "range")
+        of_input = ("of-input",) if "of-input" in a.tags and "of-input" in b.tags else ()
+        return nonnegative(REDUCTION, "`max - min` is 0 when all values are equal", "range", *of_input)
     if b.tags & {"reduce-max", "logsumexp"}:
         # `x - x.max(...)` / `x - logsumexp(x)`: the shift that keeps `exp` from overflowing.
         return Value(tags=frozenset({"max-shifted"}))
