@@ -222,3 +222,46 @@ def test_positions_match_libcst_position_provider(name, source):
     for node in every:
         assert got[node] == expected[node]
     assert got.get(cst.Name("elsewhere")) is None
+
+
+def test_stored_tables_match_libcst_source():
+    """`_libcst_tables.py` saves every process reading libcst's source; it must say what that source says."""
+    from libcst._version import __version__ as installed
+
+    from nanlint import _libcst_tables
+
+    if _libcst_tables.LIBCST_VERSION != installed:
+        assert walker._stored_tables() is None  # another libcst: the tables are read from its source
+        pytest.skip(f"tables made for libcst {_libcst_tables.LIBCST_VERSION}, {installed} installed")
+    stored_file = Path(_libcst_tables.__file__).read_text(encoding="utf-8")
+    assert stored_file == walker.stored_tables_source(), "run `python -m nanlint.walker` to regenerate"
+    assert walker._stored_tables() is _libcst_tables
+
+
+def test_a_checked_tree_is_freed_by_reference_counting():
+    """Nothing may keep the tree in a reference cycle after a file is checked: the runner pauses
+    the cyclic collector during a file, so a tree in a cycle would survive until the collector
+    ran, which would then have to traverse all of it (this cost several percent of a run)."""
+    import gc
+
+    source = ("import torch\n"
+              "def train(model, x, params):\n"
+              "    opt = torch.optim.SGD(params, lr=10.0)\n"
+              "    y = torch.log(torch.softmax(x, -1))\n"
+              "    return y / y.std()\n")
+    rules = [rule for rule in all_rules().values() if rule.default_enabled]
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        result = lint_source("example.py", source, rules)
+        assert len(result.diagnostics) >= 2  # reports were made (and rules refer to them)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage if isinstance(o, cst.CSTNode)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert left == []

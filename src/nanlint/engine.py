@@ -13,6 +13,8 @@ with a large stack, and a rule or the semantic model that raises becomes NAN999.
 from __future__ import annotations
 
 import ast
+import os
+import queue
 import re
 import sys
 import threading
@@ -161,6 +163,10 @@ def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], opti
                 message += " (this file was checked only in part)"
             diagnostics.append(Diagnostic(path, line, col, INTERNAL_ERROR_CODE, message))
             tracebacks.append(f"{path}: {crash.rule.code}\n{crash.traceback}")
+        # A report refers to its rule, which refers to the context that lists the report: a cycle
+        # that would keep the whole tree alive until the cyclic collector runs. Break it.
+        context.reports.clear()
+        context.crashes.clear()
     if apply_noqa and diagnostics:
         suppressions = noqa.parse(source)
         diagnostics = [d for d in diagnostics if d.code == INTERNAL_ERROR_CODE or not suppressions.suppresses(d.line, d.code)]
@@ -256,38 +262,43 @@ def _too_deeply_nested(tree: ast.Module, source: str, limit: int) -> "Optional[t
     """(line, depth) of a statement whose expressions nest more than `limit` levels, else None.
 
     libcst nests `a and b and c` and `a < b < c` one level per operand where ast is flat, so
-    those count per operand. A statement shorter than `limit` characters cannot nest that
-    deep (every level takes a character), so most statements are not walked at all.
+    those count per operand. Depth is counted from each statement. A node spanning fewer than
+    `limit - depth` characters cannot reach `limit` below it (every level takes a character),
+    so only the few long statements and expressions are entered, not whole files. Inside
+    f-strings positions are not trusted (before Python 3.12 they can be off): everything is
+    entered there.
     """
     starts: Optional[List[int]] = None
-    pending: List[ast.AST] = list(tree.body)
-    while pending:
-        statement = pending.pop()
-        first, last = statement.lineno, statement.end_lineno or statement.lineno  # type: ignore[attr-defined]
+    bound = limit - 8
+
+    def span(node: Any) -> int:
+        nonlocal starts
+        first, last = node.lineno, node.end_lineno or node.lineno
         if first == last:
-            span = (statement.end_col_offset or 0) - statement.col_offset  # type: ignore[attr-defined]  # bytes >= characters
-        else:
-            if starts is None:
-                starts = [0, *(match.end() for match in _NEWLINES.finditer(source))]
-            span = (starts[last] if last < len(starts) else len(source)) - starts[min(first, len(starts)) - 1]
-        if span < limit - 8:
+            return (node.end_col_offset or 0) - node.col_offset  # bytes >= characters
+        if starts is None:
+            starts = [0, *(match.end() for match in _NEWLINES.finditer(source))]
+        return (starts[last] if last < len(starts) else len(source)) - starts[min(first, len(starts)) - 1]
+
+    # (node, its depth below its statement, that statement's line, positions trusted)
+    pending: List[Tuple[ast.AST, int, int, bool]] = [(statement, 0, statement.lineno, True) for statement in tree.body]
+    while pending:
+        node, depth, line, trusted = pending.pop()
+        if trusted and getattr(node, "end_lineno", None) is not None and depth + span(node) < bound:
             continue
-        stack = [(statement, 0)]
-        while stack:
-            node, depth = stack.pop()
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    pending.append(child)
-                    continue
-                if isinstance(child, ast.BoolOp):
-                    deeper = depth + len(child.values)
-                elif isinstance(child, ast.Compare):
-                    deeper = depth + len(child.comparators)
-                else:
-                    deeper = depth + 1
-                if deeper > limit:
-                    return statement.lineno, deeper  # type: ignore[attr-defined]
-                stack.append((child, deeper))
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                pending.append((child, 0, child.lineno, True))
+                continue
+            if isinstance(child, ast.BoolOp):
+                deeper = depth + len(child.values)
+            elif isinstance(child, ast.Compare):
+                deeper = depth + len(child.comparators)
+            else:
+                deeper = depth + 1
+            if deeper > limit:
+                return line, deeper
+            pending.append((child, deeper, line, trusted and not isinstance(child, ast.JoinedStr)))
     return None
 
 
@@ -296,30 +307,70 @@ def _with_large_stack(function: Callable[..., LintResult], *args: Any) -> LintRe
 
     libcst's native parser recurses on the C stack: on the main thread's 8 MB, a deeply
     nested expression is a segmentation fault that kills the whole run, not an exception.
+    One such thread per process serves every file (a thread per file costs a little each,
+    and touches fresh stack pages each time).
     """
-    outcome: List[Tuple[bool, Any]] = []
+    return _LARGE_STACK.run(function, *args)
 
-    def target() -> None:
+
+class _LargeStackThread:
+    """One long-lived thread with a large stack that runs the calls it is given, one at a time."""
+
+    def __init__(self) -> None:
+        self._reset()
+        if hasattr(os, "register_at_fork"):
+            # A forked child (a worker) inherits this object but not the thread, nor a usable lock.
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: Optional[threading.Thread] = None
+        self._pid = os.getpid()
+        self._tasks: "queue.SimpleQueue[Tuple[Callable[..., Any], tuple, queue.SimpleQueue]]" = queue.SimpleQueue()
+
+    def run(self, function: Callable[..., LintResult], *args: Any) -> LintResult:
+        if threading.current_thread() is self._thread:  # already on the large stack
+            return function(*args)
+        with self._lock:
+            if not self._started():
+                return function(*args)  # no threads, or no such stack, here: run inline
+            answer: "queue.SimpleQueue[Tuple[bool, Any]]" = queue.SimpleQueue()
+            self._tasks.put((function, args, answer))
+            succeeded, value = answer.get()
+        if not succeeded:
+            raise value
+        return value
+
+    def _started(self) -> bool:
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return True
+        self._tasks = queue.SimpleQueue()
         try:
-            outcome.append((True, function(*args)))
-        except BaseException as error:  # noqa: BLE001 - re-raised in the calling thread
-            outcome.append((False, error))
+            with _STACK_LOCK:
+                previous = threading.stack_size(_STACK_BYTES)
+                try:
+                    thread = threading.Thread(target=self._serve, args=(self._tasks,), name="nanlint-lint", daemon=True)
+                    thread.start()
+                finally:
+                    threading.stack_size(previous)
+        except (ValueError, RuntimeError, MemoryError):
+            return False
+        self._thread, self._pid = thread, os.getpid()
+        return True
 
-    try:
-        with _STACK_LOCK:
-            previous = threading.stack_size(_STACK_BYTES)
+    @staticmethod
+    def _serve(tasks: "queue.SimpleQueue") -> None:
+        while True:
+            function, args, answer = tasks.get()
             try:
-                worker = threading.Thread(target=target, name="nanlint-lint", daemon=True)
-                worker.start()
-            finally:
-                threading.stack_size(previous)
-    except (ValueError, RuntimeError, MemoryError):  # no threads, or no such stack, here: run inline
-        return function(*args)
-    worker.join()
-    succeeded, value = outcome[0]
-    if not succeeded:
-        raise value
-    return value
+                outcome = (True, function(*args))
+            except BaseException as error:  # noqa: BLE001 - re-raised in the calling thread
+                outcome = (False, error)
+            answer.put(outcome)
+            del function, args, answer, outcome  # free the file's tree before waiting for the next
+
+
+_LARGE_STACK = _LargeStackThread()
 
 
 class _Unstarted:

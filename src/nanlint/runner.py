@@ -199,6 +199,16 @@ def _start_worker(job: _Job) -> None:
     gc.freeze()  # what the parent imported is never garbage: keep it out of every collection
 
 
+def _prepare(job: _Job) -> None:
+    """Work every worker would otherwise repeat for itself, done once before they are forked:
+    the visitor methods of each rule class and of the semantic model."""
+    from nanlint.semantic.model import SemanticModel
+    from nanlint.walker import method_names
+
+    for visitor in (SemanticModel, *job.rules):
+        method_names(visitor)
+
+
 def _check_chunk(paths: Sequence[str]) -> List[LintResult]:
     assert _WORKER_JOB is not None
     return [_WORKER_JOB.check(path) for path in paths]
@@ -223,6 +233,7 @@ def _chunks(pending: Sequence[Tuple[str, int]], workers: int) -> List[List[str]]
 def _pool(job: _Job, workers: int) -> "ProcessPoolExecutor":
     from concurrent.futures import ProcessPoolExecutor  # imported only when workers are used
 
+    _prepare(job)
     return ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker, initargs=(job,))
 
 

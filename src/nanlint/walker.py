@@ -26,6 +26,7 @@ import functools
 import inspect
 import textwrap
 import typing
+from types import FunctionType
 from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
@@ -68,9 +69,48 @@ def _node_classes() -> List[Type[CSTNode]]:
     return sorted(seen, key=lambda c: (c.__module__, c.__qualname__))
 
 
+# --- what to enter, per node class: read from libcst once, stored in `_libcst_tables` ------
+#
+# Reading libcst's source for the node classes costs about 0.35 s per process (the
+# `inspect`/`ast` work below), which would be most of a pre-commit run and be paid
+# again by every worker. `_libcst_tables.py` stores the result for one libcst version
+# (`python -m nanlint.walker` regenerates it, and a test checks it against the source);
+# with any other version the tables are read from libcst's source as before.
+
+
+def _class_key(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+@functools.lru_cache(maxsize=1)
+def _stored_tables():  # -> Optional[module]
+    """`nanlint._libcst_tables` if it was made for the libcst installed here, else None."""
+    try:
+        from libcst._version import __version__ as installed
+
+        from nanlint import _libcst_tables as stored
+    except ImportError:
+        return None
+    return stored if stored.LIBCST_VERSION == installed else None
+
+
+_NOT_STORED = object()
+
+
 @functools.lru_cache(maxsize=None)
 def _field_order(cls: Type[CSTNode]) -> Optional[Tuple[Field, ...]]:
     """The child fields of `cls` in the order libcst visits them, or None if unreadable."""
+    stored = _stored_tables()
+    if stored is not None:
+        found = stored.FIELD_ORDER.get(_class_key(cls), _NOT_STORED)
+        if found is not _NOT_STORED:
+            return found
+    return _read_field_order(cls)
+
+
+@functools.lru_cache(maxsize=None)
+def _read_field_order(cls: Type[CSTNode]) -> Optional[Tuple[Field, ...]]:
+    """`_field_order` read from the source of libcst's `_visit_and_replace_children`."""
     for klass in cls.__mro__:
         method = klass.__dict__.get("_visit_and_replace_children")
         if method is not None:
@@ -158,7 +198,7 @@ def layout_classes() -> FrozenSet[type]:
     while changed:  # keep only classes whose fields hold nothing but other layout classes
         changed = False
         for cls in list(candidates):
-            order = _field_order(cls) if not inspect.isabstract(cls) else ()
+            order = _read_field_order(cls) if not inspect.isabstract(cls) else ()
             types = _field_types(cls)
             if order is None or any(name not in types or not types[name] <= candidates for name, _, _ in order or ()):
                 candidates.discard(cls)
@@ -172,6 +212,15 @@ def child_fields(cls: Type[CSTNode], prune_layout: bool) -> Optional[Tuple[Field
     order = _field_order(cls)
     if order is None or not prune_layout:
         return order
+    stored = _stored_tables()
+    if stored is not None:
+        found = stored.PRUNED_FIELDS.get(_class_key(cls), _NOT_STORED)
+        if found is not _NOT_STORED:
+            return found
+    return _pruned_fields(cls, order)
+
+
+def _pruned_fields(cls: Type[CSTNode], order: Tuple[Field, ...]) -> Tuple[Field, ...]:
     layout = layout_classes()
     types = _field_types(cls)
     return tuple(f for f in order if not (f[0] in types and types[f[0]] <= layout))
@@ -196,14 +245,27 @@ def method_names(cls: type) -> Tuple[str, ...]:
     The same selection as `BatchableCSTVisitor.get_visitors`, computed once per class
     instead of with `inspect.getmembers` for every instance.
     """
-    names = []
-    for name in dir(cls):
-        if not (name.startswith("visit_") or name.startswith("leave_")):
-            continue
-        attr = getattr(cls, name, None)
-        if callable(attr) and not getattr(attr, "_is_no_op", False):
-            names.append(name)
+    names = set()
+    mro = cls.__mro__
+    for index, klass in enumerate(mro):
+        for name, value in _own_hooks(klass):
+            # `getattr(cls, name)` finds the first class in the MRO that defines the name.
+            if name in names or any(name in vars(earlier) for earlier in mro[:index]):
+                continue
+            attr = value if isinstance(value, FunctionType) else getattr(cls, name, None)
+            if callable(attr) and not getattr(attr, "_is_no_op", False):
+                names.add(name)
     return tuple(sorted(names))
+
+
+@functools.lru_cache(maxsize=None)
+def _own_hooks(klass: type) -> Tuple[Tuple[str, object], ...]:
+    """The `visit_*`/`leave_*` attributes `klass` itself defines, without libcst's ~900 empty
+    stubs (plain functions marked as no-ops), which can never be selected: computed once per
+    class, not once per visitor class that inherits them."""
+    return tuple((name, value) for name, value in vars(klass).items()
+                 if (name.startswith("visit_") or name.startswith("leave_"))
+                 and not (isinstance(value, FunctionType) and getattr(value, "_is_no_op", False)))
 
 
 def walk(node: CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
@@ -213,6 +275,9 @@ def walk(node: CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
 
 @functools.lru_cache(maxsize=1)
 def _layout_names() -> FrozenSet[str]:
+    stored = _stored_tables()
+    if stored is not None:
+        return stored.LAYOUT_NAMES
     return frozenset(cls.__name__ for cls in layout_classes())
 
 
@@ -279,7 +344,12 @@ def _walk_methods(root: CSTNode, methods: Mapping[str, List[VisitorMethod]]) -> 
         for method in leaves:
             method(node)
 
-    visit(root)
+    try:
+        visit(root)
+    finally:
+        # `visit` calls itself through its closure cell: a reference cycle that would keep the
+        # visitors, and through them the whole tree, alive until the cyclic collector runs.
+        del visit
 
 
 # --- cheap stand-ins for `node.children` and `node.visit(visitor)` ----------------------
@@ -372,4 +442,53 @@ def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
         if after is not None:
             after(current)
 
-    go(node)
+    try:
+        go(node)
+    finally:
+        del go  # break the closure's reference cycle (see `_walk_methods`)
+
+
+# --- the stored tables -----------------------------------------------------------------
+
+
+def stored_tables_source() -> str:
+    """The text of `_libcst_tables.py` for the libcst installed here, read from its source."""
+    from libcst._version import __version__ as installed
+
+    classes = [c for c in _node_classes() if c.__module__.startswith("libcst.")]
+    order = {_class_key(c): _read_field_order(c) for c in classes}
+    pruned = {_class_key(c): _pruned_fields(c, fields) for c in classes
+              if (fields := _read_field_order(c)) is not None}
+    names = sorted(cls.__name__ for cls in layout_classes())
+    lines = [
+        '"""Generated by `python -m nanlint.walker` from libcst\'s source: do not edit.',
+        "",
+        "What `nanlint.walker` would otherwise read from libcst's source in every process:",
+        "the child fields of each node class in libcst's visiting order, those fields",
+        "without the layout-only ones, and the names of the layout-only classes.",
+        '"""',
+        "",
+        f"LIBCST_VERSION = {installed!r}",
+        "",
+        "FIELD_ORDER = {",
+        *(f"    {key!r}: {value!r}," for key, value in sorted(order.items())),
+        "}",
+        "",
+        "PRUNED_FIELDS = {",
+        *(f"    {key!r}: {value!r}," for key, value in sorted(pruned.items())),
+        "}",
+        "",
+        "LAYOUT_NAMES = frozenset({",
+        *(f"    {name!r}," for name in names),
+        "})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    target = Path(__file__).with_name("_libcst_tables.py")
+    target.write_text(stored_tables_source(), encoding="utf-8")
+    print(f"wrote {target}")
