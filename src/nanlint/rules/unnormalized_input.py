@@ -13,6 +13,10 @@ from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value
 
 
+# Keras calls that only run the model forward.
+_INFERENCE_METHODS = frozenset({"predict", "evaluate", "predict_on_batch", "test_on_batch"})
+
+
 class UnnormalizedInput(Rule):
     """
     ## What it does
@@ -31,8 +35,9 @@ class UnnormalizedInput(Rule):
     (`x / 255.0`), any call the model cannot read (a `normalize` function, a
     scaler's `fit_transform`), a `ToTensor`/`Normalize`/`ConvertImageDtype` step, or
     a model that contains a normalization or rescaling layer (`Rescaling`,
-    `Normalization`, `BatchNorm`, ... or a division in its own class body) makes
-    the rule silent.
+    `Normalization`, `BatchNorm`, ..., a Keras `Lambda` layer that divides, a
+    division of a functional model's `keras.Input`, or a division in its own class
+    body) makes the rule silent.
 
     ## Why is this bad?
     Weights are initialized for inputs of about unit scale. Inputs of hundreds
@@ -59,8 +64,14 @@ class UnnormalizedInput(Rule):
 
     ## Known problems
     Only models the file builds itself are followed (a local `nn.Module` or Keras
-    model class, `keras.Sequential`, `keras.Model`, `torch.nn` layers); a model
-    passed in as a parameter or kept in an attribute is not. A model whose class
+    model class, `keras.Sequential`, `keras.Model`, `torch.nn` layers), and models
+    loaded with `keras.models.load_model`, which are taken to expect unit-scale
+    input (one saved with a `Rescaling` layer inside is reported wrongly); a model
+    passed in as a parameter or kept in an attribute is not, nor are
+    `keras.applications` and `torchvision.models` networks; a Keras model built on
+    a `keras.applications` backbone is not judged, since the backbone sets its own
+    input range (raw pixels for VGG and ResNet, but `[-1, 1]` for MobileNet).
+    Images collected with `list.append` and stacked into an array are not followed. A model whose class
     body divides anything, or that uses any normalization layer, is assumed to
     normalize its input. Each data source is reported once, at the first place it
     reaches a model.
@@ -97,8 +108,10 @@ class UnnormalizedInput(Rule):
         self._reported: Set[int] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        inference = isinstance(func, cst.Attribute) and func.attr.value in _INFERENCE_METHODS
         for argument in self._model_inputs(node):
-            self._check(argument)
+            self._check(argument, inference)
 
     def _model_inputs(self, call: cst.Call) -> Iterator[cst.BaseExpression]:
         func = call.func
@@ -114,7 +127,7 @@ class UnnormalizedInput(Rule):
         if first is not None:
             yield first
 
-    def _check(self, argument: cst.BaseExpression) -> None:
+    def _check(self, argument: cst.BaseExpression, inference: bool) -> None:
         value = self.semantic.value(argument)
         magnitude = value.magnitude
         if magnitude is None or magnitude < self.options["magnitude_threshold"]:
@@ -124,12 +137,15 @@ class UnnormalizedInput(Rule):
         if key in self._reported:
             return
         self._reported.add(key)
+        # At inference no gradient flows: what goes wrong is the output, not the training.
+        effect = ("activations are far outside the unit scale the network is built for and its outputs are wrong"
+                  if inference else "activations and gradients blow up to NaN")
         if v.RAW_PIXELS in value.tags:
             source = f" from `{shown(origin)}`" if isinstance(origin, cst.CSTNode) else ""
             message = (f"`{shown(argument)}` holds raw 0-255 pixel values{source} and reaches the model unscaled: "
-                       "activations and gradients blow up to NaN; divide by 255.0 or add a `Rescaling`/`Normalize` step")
+                       f"{effect}; divide by 255.0 or add a `Rescaling`/`Normalize` step")
         else:
             scaled = f" (`{shown(origin)}` scaled up)" if isinstance(origin, cst.CSTNode) else ""
             message = (f"`{shown(argument)}` has values of magnitude about {magnitude:g}{scaled} and reaches the model "
-                       "unnormalized: activations and gradients blow up to NaN; scale it to unit range or standardize it")
+                       f"unnormalized: {effect}; scale it to unit range or standardize it")
         self.report(argument, message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from typing import Dict, FrozenSet, Iterator, List, Optional, Set
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Set
 
 import libcst as cst
 
@@ -22,7 +22,7 @@ from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value, dotted_name, positional_count, string_value
 from nanlint.semantic.scope import DefinitionBinding, ImportBinding, ScopeStack, ValueBinding
 from nanlint.semantic.values import UNKNOWN, Value
-from nanlint.walker import children
+from nanlint.walker import children, nodes
 
 _BUILTINS = frozenset({"abs", "len", "max", "min", "sum", "pow", "float", "int", "round", "range", "enumerate", "iter", "next"})
 
@@ -40,9 +40,15 @@ _MODEL_BASES = frozenset(
 )
 _MODEL_MODULE_PREFIXES = ("torch.nn.", "keras.layers.", "tensorflow.keras.layers.", "flax.linen.")
 # A model loaded from a file: a network whose input handling is whatever it was trained with.
+# Keras namespaces, for layers and inputs recognized by name (`Lambda`, `Input`).
+_KERAS_ROOTS = ("keras.", "tensorflow.keras.", "tf_keras.")
 _MODEL_LOADERS = frozenset({"keras.models.load_model", "tensorflow.keras.models.load_model", "keras.saving.load_model"})
 _MODEL_CONSTRUCTORS = frozenset({"keras.Sequential", "keras.Model", "tensorflow.keras.Sequential", "tensorflow.keras.Model",
-                                 "keras.models.Sequential", "tensorflow.keras.models.Sequential", "torch.nn.Sequential"})
+                                 "keras.models.Sequential", "tensorflow.keras.models.Sequential", "torch.nn.Sequential",
+                                 "keras.models.Model", "tensorflow.keras.models.Model"})
+# Pretrained Keras networks set their own input range: some rescale inside (EfficientNet, ConvNeXt),
+# others expect 0-255 pixels less a mean (VGG, ResNet). A model built on one is not judged.
+_KERAS_APPLICATIONS = ("keras.applications.", "tensorflow.keras.applications.")
 
 _OPERAND_KEYWORDS = ("input", "x", "a", "tensor", "logits", "features")
 
@@ -194,14 +200,17 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
         """`T.log` -> "torch.log" under `import torch as T`; None for values and unknowns."""
-        # Rules ask this again and again of the nodes they visit; the answer depends only on the
-        # node and the bindings in view, so it is kept until a binding changes. (The entry keeps
-        # the node: a rule's temporary node could be freed and its id reused.)
-        cached = self._qualified_names.get(id(expr))
-        if cached is not None and cached[0] is expr and cached[1] == self.scopes.version:
+        return self._remembered(self._qualified_names, expr, self._qualified_name)
+
+    def _remembered(self, memo: Dict[int, tuple], node: cst.CSTNode, compute: Callable[[Any], Optional[str]]) -> Optional[str]:
+        """`compute(node)`, kept until a binding changes. Rules ask the same questions of the same
+        nodes again and again, and the answer depends only on the node and the bindings in view.
+        (The entry keeps the node: a rule's temporary node could be freed and its id reused.)"""
+        cached = memo.get(id(node))
+        if cached is not None and cached[0] is node and cached[1] == self.scopes.version:
             return cached[2]
-        found = self._qualified_name(expr)
-        self._qualified_names[id(expr)] = (expr, self.scopes.version, found)
+        found = compute(node)
+        memo[id(node)] = (node, self.scopes.version, found)
         return found
 
     def _qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
@@ -228,13 +237,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def operation(self, call: cst.Call) -> Optional[str]:
         """The canonical operation a call performs ("log", "softmax", ...), in any spelling."""
-        # Cached as `qualified_name` is, for the same reasons.
-        cached = self._operations.get(id(call))
-        if cached is not None and cached[0] is call and cached[1] == self.scopes.version:
-            return cached[2]
-        found = self._operation(call)
-        self._operations[id(call)] = (call, self.scopes.version, found)
-        return found
+        return self._remembered(self._operations, call, self._operation)
 
     def _operation(self, call: cst.Call) -> Optional[str]:
         func = call.func
@@ -654,7 +657,33 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return False
         qualified = self.qualified_name(expr.func)
         leaf = qualified.rsplit(".", 1)[-1] if qualified else (expr.func.attr.value if isinstance(expr.func, cst.Attribute) else "")
+        if leaf == "Lambda" and qualified is not None and qualified.startswith(_KERAS_ROOTS):
+            return self._lambda_layer_scales(expr)
+        if qualified is not None and qualified.startswith(_KERAS_APPLICATIONS):
+            return True
         return any(word in leaf for word in names.NORMALIZING_LAYER_WORDS)
+
+    @staticmethod
+    def _lambda_layer_scales(layer: cst.Call) -> bool:
+        """`layers.Lambda(lambda x: x / 255.0 - 0.5)`: a Keras Lambda layer that divides rescales the
+        input inside the model. A function we cannot read (`Lambda(preprocess)`) may scale too."""
+        function = argument_value(layer, ("function",), 0)
+        if not isinstance(function, cst.Lambda):
+            return function is not None
+        return any(isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide)
+                   for node in nodes(function.body))
+
+    def _is_model_input(self, expr: cst.BaseExpression) -> bool:
+        """Whether `expr` is made from a name bound to `keras.Input(...)`, a functional model's input."""
+        for name in nodes(expr):
+            if not isinstance(name, cst.Name):
+                continue
+            binding = self.scopes.lookup(name.value)
+            if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.Call):
+                qualified = self.qualified_name(binding.node.func)
+                if qualified is not None and qualified.startswith(_KERAS_ROOTS) and qualified.endswith(".Input"):
+                    return True
+        return False
 
     def _is_model(self, expr: cst.BaseExpression) -> bool:
         return "model" in self.value(expr).tags
@@ -951,6 +980,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Divide):
             self._normalizing_classes.update(id(cls) for cls in self._class_stack)
+            if self._is_model_input(node.left):
+                # Functional API: `x = inputs / 255.0` rescales inside the model built in this scope.
+                self._normalizing_scopes.add(self._scope_key())
 
     def visit_If(self, node: cst.If) -> None:
         self._record_condition(node.test)
