@@ -11,7 +11,9 @@ from nanlint.rule import Invalid, Rule, Valid
 from nanlint.rules.unguarded_log import shown
 from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value
+from nanlint.semantic.model import expression_key
 from nanlint.semantic.scope import ValueBinding
+from nanlint.walker import nodes
 
 # Zero evidence this rule acts on: reductions that are 0 for constant or empty input.
 _KINDS = frozenset({v.REDUCTION, v.SUM, v.COUNT})
@@ -28,6 +30,8 @@ class UnguardedDivision(Rule):
     the code is written to accept, with no guard:
     - `max - min` of data a caller passes in (a parameter, also after reshapes,
       casts and indexing): a constant image, feature or array;
+    - the `std` or `var` of data a caller passes in, dividing that same data
+      (`(x - x.mean(0)) / x.std(0)`): 0/0 for a constant input or feature;
     - the per-example count of what a caller's mask selects: a `sum` along a
       non-batch axis of a mask computed from a parameter (`mask.sum(dim=1)` of an
       `attention_mask` argument, `(labels != -100).sum(-1)`), or a
@@ -37,8 +41,9 @@ class UnguardedDivision(Rule):
 
     With the option `statistics_anywhere = true` it also reports a count over the
     whole batch (`mask.sum()`, `dim=0`) or of a mask built in the code, `max - min`
-    of values computed in the function (a prediction), and a `std`, `var` or
-    `norm` (also written `sqrt(sum(x ** 2))`) of anything.
+    of values computed in the function (a prediction), a ratio of spreads
+    (`std_text / std_cfg`), and a `std`, `var` or `norm` (also written
+    `sqrt(sum(x ** 2))`) of anything.
 
     It is silent when the denominator is guarded: `+ eps` (a positive constant or
     an `eps`-named value), `clamp`/`clip`/`maximum` with a positive floor, a
@@ -61,7 +66,8 @@ class UnguardedDivision(Rule):
     value is later masked out. These denominators do reach 0 in practice: a row
     whose mask selects nothing (an all-padding example in mean pooling, a sequence
     whose prompt filled the whole length so no completion token is left), a
-    constant image or feature in min-max scaling (`(x - min) / (max - min)`).
+    constant image or feature in min-max scaling (`(x - min) / (max - min)`) or
+    in standardization (`(x - mean) / std`).
 
     ## Example
     ```python
@@ -218,7 +224,9 @@ class UnguardedDivision(Rule):
         degenerate (see `docs/precision.md`); `statistics_anywhere = true` reports them too."""
         assert value.zero is not None
         if "range" in value.tags:
-            return "of-input" in value.tags
+            return "of-input" in value.tags  # min-max scaling of a caller's data
+        if value.tags & {"std", "var"}:
+            return "of-input" in value.tags and self._standardizes(numerator, denominator)
         if value.zero.kind == v.COUNT:
             return True
         if value.zero.kind == v.SUM:
@@ -227,6 +235,16 @@ class UnguardedDivision(Rule):
             return any(self.operation(call) == "sum" and self._per_example(call) and "of-input" in self.semantic.value(call).tags
                        for call in self._statistics(denominator, depth=4))
         return False
+
+    def _standardizes(self, numerator: Optional[cst.BaseExpression], denominator: cst.BaseExpression) -> bool:
+        """`(x - x.mean()) / x.std()`, `x / x.std()`: the data whose spread is the denominator is
+        divided by it (0/0 for constant data), rather than a ratio of two spreads."""
+        if numerator is None:
+            return False
+        spread_of = {expression_key(operand) for call in self._statistics(denominator, depth=4)
+                     if self.operation(call) in ("std", "var") and (operand := self.semantic.operand(call)) is not None}
+        return bool(spread_of) and any(expression_key(part) in spread_of for part in nodes(numerator)
+                                       if isinstance(part, (cst.Name, cst.Attribute, cst.Subscript)))
 
     def _per_example(self, call: cst.Call) -> bool:
         """A sum along a non-batch axis (`dim=1`, `-1`, `axis=(1, 2)`), not over the whole batch

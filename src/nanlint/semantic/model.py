@@ -710,7 +710,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if op in ("std", "var", "norm") and "selected" in operand.tags:
             return Value(lo=0.0, tags=frozenset({op}))  # rows chosen by a test of the same data (`x[x.sum(1) != 0]`)
         if op in ("std", "var"):
-            return v.nonnegative(v.REDUCTION, f"`{op}` is 0 when all values are equal", op)
+            # `of-input`: the spread of data a caller passed in, which can be constant (one value,
+            # a constant feature or image).
+            of_input = ("of-input",) if operand.tags & {"parameter", "of-input"} else ()
+            return v.nonnegative(v.REDUCTION, f"`{op}` is 0 when all values are equal", op, *of_input)
         if op == "norm":
             return v.nonnegative(v.REDUCTION, "`norm` is 0 for an all-zero vector", op)
         if op == "relu":
@@ -725,7 +728,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             if operand.positive:
                 return Value(lo=math.sqrt(operand.lo), guarded=operand.guarded, tags=frozenset({"sqrt"}))
             zero = operand.zero if operand.zero is not None else None
-            return Value(lo=0.0, zero=zero, tags=frozenset({"sqrt"}) | (operand.tags & {"std", "var", "norm"}))
+            return Value(lo=0.0, zero=zero, tags=frozenset({"sqrt"}) | (operand.tags & {"std", "var", "norm", "of-input"}))
         if op == "sum":
             if operand.positive:
                 return Value(lo=operand.lo, tags=frozenset({"sum"}))
