@@ -331,6 +331,12 @@ IMAGE_READERS: FrozenSet[str] = frozenset(
      "torchvision.io.read_image", "torchvision.io.decode_image", "torchvision.io.decode_jpeg",
      "torchvision.io.decode_png", "PIL.Image.open"}
 )
+# Readers of numeric data from files: what they return is input the code must accept as it
+# comes (a constant column, a constant series).
+DATA_READERS: FrozenSet[str] = frozenset(
+    {"numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile",
+     "pandas.read_csv", "pandas.read_table", "pandas.read_excel", "pandas.read_parquet"}
+)
 # Image functions and PIL methods that keep pixel values in range.
 IMAGE_PLUMBING: FrozenSet[str] = frozenset(
     {"cv2.resize", "cv2.cvtColor", "PIL.Image.fromarray", "numpy.invert", "numpy.bitwise_not", "numpy.stack", "numpy.vstack"}

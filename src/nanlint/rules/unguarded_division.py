@@ -28,9 +28,10 @@ class UnguardedDivision(Rule):
     Flags a division (`/`, `//`, `/=`, `torch.div`, `tf.math.divide`,
     `np.divide`, `reciprocal`, `x.div(...)`) whose denominator reaches 0 on inputs
     the code is written to accept, with no guard:
-    - `max - min` of data a caller passes in (a parameter, also after reshapes,
-      casts and indexing): a constant image, feature or array;
-    - the `std` or `var` of data a caller passes in, dividing that same data
+    - `max - min` of input data (a parameter, or a file the user names read with
+      `np.loadtxt`, `pd.read_csv`, ...; also after reshapes, casts and indexing):
+      a constant image, feature or array;
+    - the `std` or `var` of input data dividing that same data
       (`(x - x.mean(0)) / x.std(0)`): 0/0 for a constant input or feature;
     - the per-example count of what a caller's mask selects: a `sum` along a
       non-batch axis of a mask computed from a parameter (`mask.sum(dim=1)` of an

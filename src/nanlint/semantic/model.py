@@ -595,6 +595,11 @@ class SemanticModel(cst.BatchableCSTVisitor):
         if qualified in names.IMAGE_READERS:
             pixels = v.data(255.0, call, v.RAW_PIXELS)
             return pixels.tagged("pil-image") if qualified == "PIL.Image.open" else pixels
+        if qualified in names.DATA_READERS:
+            # A file the user names (a path, a parameter, an argument) holds whatever data they
+            # bring, constant columns included; a canonical dataset fetched by a helper
+            # (`np.genfromtxt(download("airfoil"))`) is a known, fixed file.
+            return UNKNOWN if isinstance(first, cst.Call) else Value(tags=frozenset({"of-input"}))
         if qualified in names.IMAGE_PLUMBING and first is not None:
             return self.value(first)
         if qualified in names.RAW_TENSOR_TRANSFORMS:
