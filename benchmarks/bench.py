@@ -256,19 +256,21 @@ def main() -> int:
 
     subset = "all" if args.limit_files is None or args.limit_files >= len(corpus_files(CORPUS)) else \
         f"{len(files)} of {len(corpus_files(CORPUS))}, every {len(corpus_files(CORPUS)) / len(files):.1f}th of the sorted list"
-    text = render(rows, originals, size, lines, subset, len(needing), machine())
+    counted = any(t.startswith("needs-parse") for t in tools)  # the files needing a parse are counted only then
+    text = render(rows, originals, size, lines, subset, len(needing) if counted else None, machine())
     print(text)
     if args.markdown:
         args.markdown.write_text(text, encoding="utf-8")
     return 0
 
 
-def render(rows, files, size, lines, subset, needing: int, facts: Dict[str, str]) -> str:
+def render(rows, files, size, lines, subset, needing: Optional[int], facts: Dict[str, str]) -> str:
     reference = next((r for name, _, r in rows if name == "nanlint-cold"), None)
     out = [
         f"Corpus: {len(files)} files ({subset}), {size / 1e6:.1f} MB, {lines:,} lines, from "
-        f"{len(PACKAGES)} pinned packages (benchmarks/corpus.py); {needing} of them contain a trigger of "
-        f"a default rule and need a libcst parse.",
+        f"{len(PACKAGES)} pinned packages (benchmarks/corpus.py)"
+        + (f"; {needing} of them contain a trigger of a default rule and need a libcst parse." if needing is not None
+           else "."),
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()),
         "",
