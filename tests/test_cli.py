@@ -266,6 +266,17 @@ def test_list_rules_and_explain(project):
     assert invoke(["--explain", "NAN777"], project).exit_code == 2
 
 
+def test_explain_the_codes_nanlint_reports_itself(project):
+    # A user who meets NAN000 or NAN999 in the output can look it up like a rule's code.
+    for code, name in (("NAN000", "unreadable-file"), ("NAN999", "internal-error")):
+        explained = invoke(["--explain", code], project)
+        assert explained.exit_code == 0
+        assert explained.stdout.startswith(f"# {code}: {name}")
+        assert "## What to do" in explained.stdout
+        page = Path(__file__).resolve().parent.parent / "rules" / f"{code}.md"
+        assert explained.stdout == page.read_text(encoding="utf-8")
+
+
 def test_version(project):
     from nanlint import __version__
 

@@ -47,11 +47,17 @@ def test_doc_page_is_generated_from_the_rule(rule):
     assert page.read_text(encoding="utf-8") == docs.render(rule), f"{page} is stale: run `python -m nanlint.docs rules`"
 
 
+def test_engine_code_pages_are_current():
+    for code in docs.ENGINE_CODES:
+        page = ROOT / "rules" / f"{code}.md"
+        assert page.read_text(encoding="utf-8") == docs.render_engine_code(code), f"{page} is stale"
+
+
 def test_no_orphan_pages_fixtures_or_snapshots():
     codes = {rule.code for rule in builtin_rules()}
     pages = {p.stem for p in (ROOT / "rules").glob("NAN*.md")}
     fixtures = {p.name.split(".")[0] for p in (ROOT / "tests" / "fixtures").glob("NAN*.*")}
-    assert pages == codes
+    assert pages == codes | set(docs.ENGINE_CODES)  # the engine's own codes have pages too
     assert fixtures <= codes, f"fixtures without a rule: {sorted(fixtures - codes)}"
 
 

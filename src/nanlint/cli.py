@@ -34,9 +34,12 @@ def fail(message: str) -> "click.exceptions.Exit":
 
 
 def _explain(code: str) -> None:
-    from nanlint.docs import render
+    from nanlint.docs import ENGINE_CODES, render, render_engine_code
     from nanlint.registry import find_rule
 
+    if code.upper() in ENGINE_CODES:
+        click.echo(render_engine_code(code.upper()), nl=False)
+        return
     try:
         rule = find_rule(code)
     except KeyError:

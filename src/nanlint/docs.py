@@ -11,7 +11,44 @@ import sys
 from pathlib import Path
 from typing import Iterable, Type
 
+from nanlint.diagnostics import INTERNAL_ERROR_CODE, UNREADABLE_CODE
 from nanlint.rule import Rule
+
+# Codes the engine reports itself, not a rule: they cannot be selected or ignored, and
+# `--explain` and `rules/` describe them so that a user who meets one knows what to do.
+ENGINE_CODES = {
+    UNREADABLE_CODE: (
+        "unreadable-file",
+        "This file could not be read, decoded or parsed, and was not checked",
+        """## What it means
+The file could not be checked at all: it could not be read (permission denied, it
+vanished during the run), its bytes are not text in its declared encoding (PEP 263; UTF-8
+by default), it is not valid Python for the running interpreter (a syntax error, Python 2
+code), it nests more deeply than the parser can follow, or a notebook is not valid JSON.
+The message says which, and where.
+
+## What to do
+Fix the syntax error or the encoding, or exclude the file (`--extend-exclude`,
+`extend-exclude = [...]`) if it is not Python source. The other files of the run are
+checked as usual, and the exit status is 1.
+""",
+    ),
+    INTERNAL_ERROR_CODE: (
+        "internal-error",
+        "A rule or nanlint's analysis raised an error on this file",
+        """## What it means
+A bug in nanlint or in a plugin rule: it raised an exception on this file. The message
+names the rule (or the semantic model) and the exception. The other rules' findings for
+this file, and all other files, stand; if the analysis shared by all rules failed, the
+message says the file was checked only in part.
+
+## What to do
+Run again with `--show-tracebacks` and report the traceback with the smallest file that
+shows it. Internal errors are never cached nor written to a baseline, and `# noqa`
+does not hide them.
+""",
+    ),
+}
 
 REQUIRED_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## References")
 
@@ -38,11 +75,19 @@ def render(rule: Type[Rule]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def render_engine_code(code: str) -> str:
+    name, summary, body = ENGINE_CODES[code]
+    return f"# {code}: {name}\n\n**Message:** {summary}\n\n**Reported by:** nanlint itself (not a rule: always on)\n\n{body}"
+
+
 def render_index(rules: Iterable[Type[Rule]]) -> str:
     lines = ["# nanlint rules", "", "| Code | Name | Default | What it finds |", "| --- | --- | --- | --- |"]
     for rule in rules:
         default = "on" if rule.default_enabled else "off"
         lines.append(f"| [{rule.code}]({rule.code}.md) | {rule.name} | {default} | {rule.message} |")
+    lines += ["", "Reported by nanlint itself, not by a rule:", "", "| Code | Name | What it means |", "| --- | --- | --- |"]
+    for code, (name, summary, _) in ENGINE_CODES.items():
+        lines.append(f"| [{code}]({code}.md) | {name} | {summary} |")
     return "\n".join(lines) + "\n"
 
 
@@ -74,6 +119,8 @@ def write_pages(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for rule in rules:
         (folder / f"{rule.code}.md").write_text(render(rule), encoding="utf-8")
+    for code in ENGINE_CODES:
+        (folder / f"{code}.md").write_text(render_engine_code(code), encoding="utf-8")
     (folder / "README.md").write_text(render_index(rules), encoding="utf-8")
     readme = folder.parent / "README.md"
     if readme.is_file():
