@@ -108,7 +108,9 @@ NAMES = ["x", "y", "p", "q", "logits", "probs", "prob", "eps", "lr", "model", "l
          "scores", "weights", "var", "std", "norm", "mask", "attn", "args", "cfg", "scaler", "opt", "optimizer",
          "batch", "log", "exp", "softmax", "torch", "F", "np", "tf", "self", "_"]
 NUMBERS = ["0", "1", "0.0", "1.0", "-1", "2", "1e-8", "1e-12", "1e-3", "0.5", "10.0", "100", "1e30", "1e-45",
-           "float('inf')", "float('nan')", "math.inf", "np.inf", "True", "None", "65504", "3.4e38", "0x10"]
+           "float('inf')", "float('nan')", "math.inf", "np.inf", "True", "None", "65504", "3.4e38", "0x10",
+           # spellings and sizes the constant folder must survive
+           "0o17", "0b11", "1_000", "-0.0", "1e400", "1j", "1" + "0" * 400, "(10 ** 10 ** 10)", "(3 ** 99999999999)"]
 FUNCTIONS = [
     "torch.log", "torch.exp", "torch.sqrt", "torch.rsqrt", "torch.softmax", "F.softmax", "F.log_softmax",
     "torch.sigmoid", "F.sigmoid", "np.log", "np.exp", "np.sqrt", "tf.math.log", "tf.exp", "tf.nn.softmax",

@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import nanlint.discovery
+import nanlint.parsing
 from nanlint.cli import main
 
 GOOD = "import torch\nopt = torch.optim.Adam(params, lr=1.0)\n"
@@ -93,8 +94,13 @@ BYTE_CASES = [
     ("mixed-tabs-spaces", b"import torch\nif x:\n\tif y:\n        pass\n", ("NAN000", "tab", 4)),
     ("unterminated-string", b"import torch\nx = '''never closed\n", ("NAN000", "syntax error", 2)),
     ("newer-syntax", b"import torch\ntype Alias = int\n" + BAD_LR.encode() + b"\n", ("NAN301", 3)),
-    # valid Python on which libcst 1.9 raises TypeError (found by test_fuzz; LibCST issue #1061)
-    ("libcst-bug", b"import torch\nif(lambda x: x):\n    pass\n", ("NAN000", "libcst cannot parse", 1)),
+    # valid Python on which libcst 1.9's node validation raises TypeError (found by test_fuzz;
+    # LibCST issue #1061); nanlint's parse does not re-validate the parser's nodes, so it is checked
+    ("libcst-validation-bug", b"import torch\nif(lambda x: x):\n    " + BAD_LR.encode() + b"\n", ("NAN301", 3, 11)),
+    # integers spelled in hex, octal, binary or with underscores, where the model reads an index
+    # (found by test_fuzz: `x[0x10]` once raised inside the semantic model)
+    ("integer-spellings", b"import torch\nx = 10.0\n" + BAD_LR.encode()
+     + b"\ndef forward():\n    return x[0x10], x[0o7], x[1_0], x[0b1], x[0X1F]\n", ("NAN301", 3)),
 ]
 
 
@@ -183,6 +189,57 @@ def test_moderately_deep_expression_is_still_checked(folder):
     status, findings, stdout, stderr = lint(folder)
     assert "NAN000" not in {f[2] for f in findings["deep.py"]}
     assert (3, 7, "NAN301") in {f[:3] for f in findings["deep.py"]}
+    assert_run_survived(folder, status, stdout, stderr)
+
+
+def test_libcst_failing_on_valid_code(folder, monkeypatch):
+    """A libcst bug on code Python accepts is a clear NAN000 for that file, not a crash."""
+    import nanlint.engine
+
+    def broken_parse(source):
+        if "hostile" in source:
+            raise TypeError("super(type, obj): obj must be an instance or subtype of type")
+        return nanlint.parsing.parse_module(source)
+
+    monkeypatch.setattr(nanlint.engine, "parse_module", broken_parse)
+    (folder / "hostile.py").write_text("import torch\nhostile = torch.log(x)\n", encoding="utf-8")
+    status, findings, stdout, stderr = lint(folder, "--jobs", "1")
+    [(line, _, code, message)] = findings["hostile.py"]
+    assert (line, code) == (1, "NAN000"), findings["hostile.py"]
+    assert "libcst cannot parse this file (Python can)" in message and "TypeError" in message, message
+    assert_run_survived(folder, status, stdout, stderr)
+
+
+# Numbers the constant folder must survive: past the float range, NaN, complex, and powers
+# whose exact value has billions of digits (folding them would hang the run).
+EXTREME_NUMBERS = """import torch
+import torch.nn as nn
+x = torch.ones(3)
+big = 1""" + "0" * 400 + """
+nan = 1e400 - 1e400
+a = x[big], x ** big, x.pow(big), torch.log(x + big), [1, 2][big], [1, 2][nan], [1, 2][1j]
+b = 10 ** 10 ** 10, 3 ** 99999999999, 2 ** -big, big * 1.5, 10 ** -10 ** 10, (-8) ** (1 / 3)
+c = x.clamp(min=3) ** (10 ** 300), x.clamp(min=3) ** 1e300, x.abs() ** (10 ** 300), x ** 1j, x ** nan
+d = torch.clamp(x, 1e-400, 1 - 1e-400), torch.clamp(x, 1j, 1 - 1j), torch.clamp(x, nan, 1e400)
+e = torch.log(x + 1j), torch.log(x + nan), x / (x.std() + 1j), x.half() + 1e-400, x.half() + 1j
+f = torch.optim.Adam(params, lr=big), torch.optim.Adam(params, lr=3 ** 99999999999, eps=1j)
+g = nn.init.normal_(w, std=nan), nn.init.uniform_(w, -1j, 1j), scores.masked_fill(mask, -1e400).half()
+h = torch.where(x > 0, torch.log(x), 1j), torch.acos(x.clamp(-1j, 1j)), torch.exp(x * 1e400), x // 0j
+opt = torch.optim.Adam(params, lr=1e400)
+"""
+
+
+def test_extreme_numbers(folder):
+    """Every rule reads these constants (found by test_fuzz and by hand: `x[0x10]` and a 400-digit
+    integer once raised inside the model). None is an internal error; the infinite learning rate
+    is still reported, as `inf`."""
+    (folder / "numbers.py").write_text(EXTREME_NUMBERS, encoding="utf-8")
+    status, findings, stdout, stderr = lint(folder, "--select", "NAN")
+    codes = [f[2] for f in findings["numbers.py"]]
+    assert "NAN999" not in codes and "NAN000" not in codes, findings["numbers.py"]
+    last_line = EXTREME_NUMBERS.count("\n")
+    assert any(line == last_line and code == "NAN301" and "inf" in message
+               for line, _, code, message in findings["numbers.py"]), findings["numbers.py"]
     assert_run_survived(folder, status, stdout, stderr)
 
 

@@ -29,6 +29,7 @@ from libcst.metadata import CodeRange
 from nanlint import noqa
 from nanlint.diagnostics import INTERNAL_ERROR_CODE, UNREADABLE_CODE, Diagnostic, Fix, FixSafety
 from nanlint.rule import FileContext, NodeFix, Rule, RuleCrash
+from nanlint.parsing import parse_module
 from nanlint.semantic.model import SemanticModel
 from nanlint.positions import Positions
 from nanlint.walker import walk
@@ -109,7 +110,7 @@ def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], opti
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
     try:
-        module = cst.parse_module(source)
+        module = parse_module(source)
     except cst.ParserSyntaxError as error:
         if python_failure is not None:
             return LintResult([python_failure])

@@ -551,8 +551,8 @@ class LargeInitScale(_ScopedRule):
             return  # only literal scales are judged: `normal_()`'s default std of 1 is left alone
         scale = max(abs(value) for value, _ in values)
         threshold = self.options["threshold"]
-        if scale < threshold:
-            return
+        if not scale >= threshold:
+            return  # also a NaN scale: it is not "very large", and the message would not fit
         what = "std" if kind == "std" else "range"
         shown = shortest(float(scale))
         if kind == "range":

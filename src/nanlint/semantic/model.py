@@ -115,7 +115,8 @@ def _is_index(expr: cst.Subscript, position: int) -> bool:
     if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
         return False
     index = expr.slice[0].slice.value
-    return isinstance(index, cst.Integer) and int(index.value) == position
+    # `evaluated_value` reads every spelling of an integer (`0x10`, `1_000`), not only decimals.
+    return isinstance(index, cst.Integer) and index.evaluated_value == position
 
 
 def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

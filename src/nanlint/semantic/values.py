@@ -86,7 +86,17 @@ class Value:
 UNKNOWN = Value()
 
 
+# Integers past the float range (a 400-digit literal, `10 ** 400`) cannot be compared with a
+# float threshold without overflowing; the model treats them as unknown.
+_LARGEST_INT = 2 ** 1023
+# Folding `a ** b` on integers is skipped past this many result bits: `10 ** 10 ** 10` in a
+# file must not make the linter compute a ten-billion-digit number.
+_MOST_POWER_BITS = 4096
+
+
 def constant(number: float) -> Value:
+    if isinstance(number, int) and not -_LARGEST_INT < number < _LARGEST_INT:
+        return UNKNOWN
     zero = Zero(LITERAL, "it is the constant 0") if number == 0 else None
     return Value(const=number, lo=number, hi=number, zero=zero)
 
@@ -249,19 +259,28 @@ def floor_divide(a: Value, b: Value) -> Value:
     return UNKNOWN
 
 
+def _raise(base: float, exponent: float) -> Optional[float]:
+    """`base ** exponent`, or None where it overflows, is complex or would be too big to compute."""
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 \
+            and exponent * max(abs(base).bit_length(), 1) > _MOST_POWER_BITS:
+        return None
+    try:
+        result = base ** exponent
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return _safe(result)
+
+
 def power(base: Value, exponent: Value) -> Value:
     if base.const is not None and exponent.const is not None:
-        try:
-            result = base.const ** exponent.const
-        except (OverflowError, ZeroDivisionError):
-            return UNKNOWN
-        return constant(result) if isinstance(result, (int, float)) else UNKNOWN
+        result = _raise(base.const, exponent.const)
+        return constant(result) if result is not None else UNKNOWN
     e = exponent.const
     if e is not None and float(e).is_integer() and e % 2 == 0 and e > 0:
         return square_of(base, "square", "a square is 0 where its base is 0")
     if e is not None and e > 0 and base.lo is not None and base.lo >= 0:
         # `var ** 0.5` is a square root: 0 stays 0, a positive floor stays positive.
-        lo = _safe(base.lo ** e)
+        lo = _raise(base.lo, e)
         return Value(lo=lo, zero=base.zero if not base.positive else None, guarded=base.guarded,
                      tags=base.tags & {"std", "var", "norm", "range", "sum"})
     return UNKNOWN
