@@ -163,3 +163,31 @@ def test_init_scale_threshold_is_an_option():
     source = "import torch.nn as nn\nnn.init.normal_(self.fc.weight, std=0.5)\n"
     assert run_rule(RULES["NAN505"], source) == []
     assert len(run_rule(RULES["NAN505"], source, {"threshold": 0.5})) == 1
+
+
+def test_the_dtype_rules_share_one_tracker_fed_once():
+    """NAN501-NAN503 read one PrecisionTracker per file, which the walk feeds once: each of
+    them still finds what it finds alone."""
+    from nanlint.engine import lint_source
+    from nanlint.rule import FileContext
+    from nanlint.semantic.model import SemanticModel
+    from nanlint.semantic.precision import PrecisionTracker
+
+    codes = ("NAN501", "NAN502", "NAN503")
+    context = FileContext("t.py", "", SemanticModel())
+    trackers = {id(RULES[code](context).precision) for code in codes}
+    assert trackers == {id(context.analysis(PrecisionTracker))} and len(context.analyses) == 1
+
+    source = (
+        "import torch\n"
+        "model = Net().half()\n"
+        "opt = torch.optim.Adam(model.parameters(), lr=1e-3)\n"
+        "x = batch.half()\n"
+        "p = torch.clamp(x, 1e-8, 1 - 1e-8)\n"
+        "s = x.masked_fill(mask, -1e9)\n"
+    )
+    rules = [RULES[code] for code in codes]
+    together = [(d.line, d.code) for d in lint_source("t.py", source, rules).diagnostics]
+    alone = sorted((d.line, d.code) for rule in rules for d in lint_source("t.py", source, [rule]).diagnostics)
+    assert sorted(together) == alone
+    assert {code for _, code in together} == set(codes), together

@@ -137,7 +137,7 @@ def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], opti
             context.crashes.append(RuleCrash(_Unstarted(rule), module, error, traceback.format_exc()))
     walk_crash: Optional[str] = None
     try:
-        walk(module, [context.semantic, *instances])
+        walk(module, [context.semantic, *context.analyses.values(), *instances])
     except RecursionError:
         return LintResult([Diagnostic(path, 1, 1, UNREADABLE_CODE, "file is nested too deeply to analyse")], parsed=True)
     except Exception as error:  # noqa: BLE001 - a bug in the semantic model: report it, go on with other files

@@ -11,13 +11,16 @@ from __future__ import annotations
 import functools
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 import libcst as cst
 
 from nanlint.diagnostics import FixSafety
 from nanlint.semantic import calls
 from nanlint.semantic.model import SemanticModel
+
+
+_Analysis = TypeVar("_Analysis", bound=cst.BatchableCSTVisitor)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,17 @@ class FileContext:
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     reports: List[Report] = field(default_factory=list)
     crashes: List[RuleCrash] = field(default_factory=list)
+    # Analyses that several rules read (e.g. the dtype tracking of NAN501-NAN503), one per file.
+    analyses: Dict[type, cst.BatchableCSTVisitor] = field(default_factory=dict)
+
+    def analysis(self, kind: Type[_Analysis]) -> _Analysis:
+        """The file's one `kind(semantic)`, built on the first request. The walk feeds it every
+        node right after the semantic model and before any rule, so each rule that asks for it
+        reads the same facts, computed once."""
+        found = self.analyses.get(kind)
+        if found is None:
+            found = self.analyses[kind] = kind(self.semantic)
+        return found  # type: ignore[return-value]
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -110,16 +124,18 @@ class Rule(cst.BatchableCSTVisitor):
 
     # --- helpers shared by rules ---------------------------------------------
 
+    # Exact class tests, not isinstance: these run on every node, and libcst's node classes are
+    # ABCs, slow to test a non-matching node against.
     def operation(self, node: cst.CSTNode) -> Optional[str]:
-        return self.semantic.operation(node) if isinstance(node, cst.Call) else None
+        return self.semantic.operation(node) if type(node) is cst.Call else None
 
     def is_call_to(self, node: cst.CSTNode, *operations: str) -> bool:
         return self.operation(node) in operations
 
     def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
-        if isinstance(node, cst.Call):
-            node = node.func
-        return self.semantic.qualified_name(node) if isinstance(node, cst.BaseExpression) else None
+        if type(node) is cst.Call:
+            node = node.func  # type: ignore[attr-defined]
+        return self.semantic.qualified_name(node)  # None for anything but a name or an attribute
 
     @staticmethod
     def arg(call: cst.Call, keywords: Sequence[str] = (), position: Optional[int] = None) -> Optional[cst.BaseExpression]:

@@ -42,32 +42,11 @@ _MASK_MAGNITUDE = 65504.0
 
 
 class PrecisionRule(Rule):
-    """Base of the NAN50x rules: forwards the walk to a `PrecisionTracker`. Has no code."""
+    """Base of the NAN50x rules: reads the file's shared `PrecisionTracker`. Has no code."""
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
-        self.precision = PrecisionTracker(self.semantic)
-
-    def visit_Expr(self, node: cst.Expr) -> None:
-        self.precision.visit_expr(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.precision.visit_call(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self.precision.visit_assign(node)
-
-    def visit_With(self, node: cst.With) -> None:
-        self.precision.visit_with(node)
-
-    def leave_With(self, original_node: cst.With) -> None:
-        self.precision.leave_with(original_node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.precision.visit_function(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.precision.leave_function(original_node)
+        self.precision = context.analysis(PrecisionTracker)
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -196,7 +175,6 @@ class EpsilonVanishesInDtype(PrecisionRule):
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        super().visit_Call(node)
         if self.operation(node) == "clamp":
             self._check_clamp(node)
 
@@ -361,7 +339,6 @@ class AdamEpsilonInHalf(PrecisionRule):
         self._candidates: List[Tuple[cst.Call, str, float, str, Optional[Dtype], Optional[tuple]]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
-        super().visit_Call(node)
         qualified = self.qualified_name(node)
         spec = names.OPTIMIZER_EPSILON.get(qualified or "")
         if spec is None:
@@ -488,7 +465,6 @@ class MaskValueOverflowsHalf(PrecisionRule):
                 self._model_classes.add(node.name.value)
 
     def visit_Call(self, node: cst.Call) -> None:
-        super().visit_Call(node)
         site = self._mask_site(node)
         if site is not None:
             self._check(*site)

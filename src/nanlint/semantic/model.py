@@ -9,6 +9,7 @@ guarded away from zero)?
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import replace
@@ -119,6 +120,12 @@ def _is_index(expr: cst.Subscript, position: int) -> bool:
     return isinstance(index, cst.Integer) and index.evaluated_value == position
 
 
+@functools.lru_cache(maxsize=4096)
+def _names_normalizing_layer(leaf: str) -> bool:
+    """`BatchNormalization`, `Rescaling`, ...: asked of every call's name, answered once per name."""
+    return any(word in leaf for word in names.NORMALIZING_LAYER_WORDS)
+
+
 def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The expressions whose *values* a condition tests: the operands of its comparisons and
     the values it tests for truth. `x is None`, `isinstance(x, T)` and `x.dim() == 2` say
@@ -201,6 +208,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
         """`T.log` -> "torch.log" under `import torch as T`; None for values and unknowns."""
+        kind = type(expr)  # not isinstance: libcst's node classes are ABCs, slow to test against
+        if kind is not cst.Name and kind is not cst.Attribute:
+            return None
         return self._remembered(self._qualified_names, expr, self._qualified_name)
 
     def _remembered(self, memo: Dict[int, tuple], node: cst.CSTNode, compute: Callable[[Any], Optional[str]]) -> Optional[str]:
@@ -215,7 +225,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         return found
 
     def _qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             binding = self.scopes.lookup(expr.value)
             if isinstance(binding, ImportBinding):
                 return binding.qualified_name
@@ -224,7 +234,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             if isinstance(binding, DefinitionBinding):
                 return f"<local>.{expr.value}"
             return None
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             base = self.qualified_name(expr.value)
             if base is None or base.startswith(("builtins.", "<local>.")):
                 return None
@@ -298,30 +308,32 @@ class SemanticModel(cst.BatchableCSTVisitor):
         return self.value(expr).const
 
     def _evaluate(self, expr: cst.BaseExpression) -> Value:
-        if isinstance(expr, cst.Integer):
-            return v.constant(int(expr.evaluated_value))
-        if isinstance(expr, cst.Float):
-            return v.constant(float(expr.evaluated_value))
-        if isinstance(expr, cst.UnaryOperation):
-            inner = self.value(expr.expression)
-            return v.negate(inner) if isinstance(expr.operator, cst.Minus) else (inner if isinstance(expr.operator, cst.Plus) else UNKNOWN)
-        if isinstance(expr, cst.BinaryOperation):
-            return self._binary(expr)
-        if isinstance(expr, cst.Name):
-            return self._name_value(expr)
-        if isinstance(expr, cst.Attribute):
-            return self._attribute_value(expr)
-        if isinstance(expr, cst.Call):
-            return self._call_value(expr)
-        if isinstance(expr, cst.Subscript):
-            return self._subscript_value(expr)
-        if isinstance(expr, cst.IfExp):
-            return v.join(self.value(expr.body), self.value(expr.orelse))
-        if isinstance(expr, (cst.Comparison, cst.BooleanOperation)):
-            return v.mask(*self._about(expr), *self._of_input(expr))  # a test of some data: 0 where it fails
-        if isinstance(expr, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
-            return self._sequence_value(expr)
-        return UNKNOWN
+        # Dispatch on the exact class: libcst's node classes are ABCs, on which a chain of
+        # failing `isinstance` tests is the slowest part of evaluating an expression.
+        evaluate = _EVALUATORS.get(type(expr))
+        return evaluate(self, expr) if evaluate is not None else UNKNOWN
+
+    def _integer_value(self, expr: cst.Integer) -> Value:
+        return v.constant(int(expr.evaluated_value))
+
+    def _float_value(self, expr: cst.Float) -> Value:
+        return v.constant(float(expr.evaluated_value))
+
+    def _unary_value(self, expr: cst.UnaryOperation) -> Value:
+        inner = self.value(expr.expression)
+        operator = type(expr.operator)
+        return v.negate(inner) if operator is cst.Minus else (inner if operator is cst.Plus else UNKNOWN)
+
+    def _if_value(self, expr: cst.IfExp) -> Value:
+        return v.join(self.value(expr.body), self.value(expr.orelse))
+
+    def _test_value(self, expr: cst.BaseExpression) -> Value:
+        return v.mask(*self._about(expr), *self._of_input(expr))  # a test of some data: 0 where it fails
+
+    def _literal_sequence_value(self, expr: cst.BaseExpression) -> Value:
+        if any(isinstance(e, cst.StarredElement) for e in expr.elements):  # type: ignore[attr-defined]
+            return UNKNOWN
+        return self._sequence_value(expr)
 
     def _sequence_value(self, expr: cst.BaseExpression) -> Value:
         """A tuple unpacks into its elements; `np.array([img])` is a batch of one image; a literal
@@ -337,21 +349,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         return Value(tags=tags)
 
     def _binary(self, expr: cst.BinaryOperation) -> Value:
-        op = expr.operator
-        left, right = self.value(expr.left), self.value(expr.right)
-        if isinstance(op, cst.Add):
-            return v.add(left, right)
-        if isinstance(op, cst.Subtract):
-            return v.subtract(left, right)
-        if isinstance(op, cst.Multiply):
-            return v.multiply(left, right)
-        if isinstance(op, cst.Divide):
-            return v.divide(left, right)
-        if isinstance(op, cst.Power):
-            return v.power(left, right)
-        if isinstance(op, cst.FloorDivide):
-            return v.floor_divide(left, right)
-        return UNKNOWN
+        combine = _ARITHMETIC.get(type(expr.operator))
+        if combine is None:
+            return UNKNOWN
+        return combine(self.value(expr.left), self.value(expr.right))
 
     def _name_value(self, expr: cst.Name) -> Value:
         binding = self.scopes.lookup(expr.value)
@@ -667,7 +668,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self._lambda_layer_scales(expr)
         if qualified is not None and qualified.startswith(_KERAS_APPLICATIONS):
             return True
-        return any(word in leaf for word in names.NORMALIZING_LAYER_WORDS)
+        return _names_normalizing_layer(leaf)
 
     @staticmethod
     def _lambda_layer_scales(layer: cst.Call) -> bool:
@@ -1180,6 +1181,30 @@ class SemanticModel(cst.BatchableCSTVisitor):
                     return True
         return False
 
+
+_EVALUATORS: Dict[type, Callable[..., Value]] = {
+    cst.Integer: SemanticModel._integer_value,
+    cst.Float: SemanticModel._float_value,
+    cst.UnaryOperation: SemanticModel._unary_value,
+    cst.BinaryOperation: SemanticModel._binary,
+    cst.Name: SemanticModel._name_value,
+    cst.Attribute: SemanticModel._attribute_value,
+    cst.Call: SemanticModel._call_value,
+    cst.Subscript: SemanticModel._subscript_value,
+    cst.IfExp: SemanticModel._if_value,
+    cst.Comparison: SemanticModel._test_value,
+    cst.BooleanOperation: SemanticModel._test_value,
+    cst.List: SemanticModel._literal_sequence_value,
+    cst.Tuple: SemanticModel._literal_sequence_value,
+}
+_ARITHMETIC: Dict[type, Callable[[Value, Value], Value]] = {
+    cst.Add: v.add,
+    cst.Subtract: v.subtract,
+    cst.Multiply: v.multiply,
+    cst.Divide: v.divide,
+    cst.Power: v.power,
+    cst.FloorDivide: v.floor_divide,
+}
 
 _AUG_TO_BINARY = {
     cst.AddAssign: cst.Add,

@@ -160,17 +160,17 @@ def is_literal(expr: cst.BaseExpression) -> bool:
     return False
 
 
-class PrecisionTracker:
+class PrecisionTracker(cst.BatchableCSTVisitor):
     """Reduced-precision facts about one file, learnt during the walk.
 
-    A rule owns one and forwards to it from its own visit methods (`visit_call`,
-    `visit_assign`, `visit_expr`, `visit_with`/`leave_with`,
-    `visit_function`/`leave_function`); the queries (`dtype_of`, `autocast`,
-    `conversions_of`) then read what the walk has seen so far, with the semantic
-    model's bindings for the scope being walked.
+    A shared analysis (`FileContext.analysis(PrecisionTracker)`): the walk visits it
+    right after the semantic model, and the queries (`dtype_of`, `autocast`,
+    `conversions_of`) read what the walk has seen so far, with the semantic model's
+    bindings for the scope being walked.
     """
 
     def __init__(self, semantic) -> None:  # semantic: nanlint.semantic.model.SemanticModel
+        super().__init__()
         self.semantic = semantic
         # autocast regions open in each function frame: (node, dtype or None when disabled)
         self._frames: List[List[Tuple[cst.CSTNode, Optional[Dtype]]]] = [[]]
@@ -186,11 +186,11 @@ class PrecisionTracker:
 
     # --- feeding -----------------------------------------------------------------------
 
-    def visit_expr(self, node: cst.Expr) -> None:
+    def visit_Expr(self, node: cst.Expr) -> None:
         if isinstance(node.value, cst.Call):
             self._statement_calls.add(id(node.value))
 
-    def visit_call(self, call: cst.Call) -> None:
+    def visit_Call(self, call: cst.Call) -> None:
         qualified = self.semantic.qualified_name(call.func)
         if qualified in names.DEFAULT_DTYPE_SETTERS:
             found = self.dtype_literal(argument_value(call, ("d", "dtype", "value"), 0))
@@ -217,7 +217,7 @@ class PrecisionTracker:
         self.conversions.append(Conversion(receiver, dtype, self.scope_key(), self.owner_key(), call,
                                            id(call) in self._statement_calls, model))
 
-    def visit_assign(self, node: cst.Assign) -> None:
+    def visit_Assign(self, node: cst.Assign) -> None:
         region = self.autocast()
         if region is not None:
             self._assigned_under[id(node.value)] = region
@@ -238,18 +238,18 @@ class PrecisionTracker:
             self.conversions.append(Conversion(dotted, dtype, self.scope_key(), self.owner_key(), node.value,
                                                statement, model))
 
-    def visit_with(self, node: cst.With) -> None:
+    def visit_With(self, node: cst.With) -> None:
         for item in node.items:
             region = self._autocast_region(item.item)
             if region is not False:
                 self._frames[-1].append((node, region))  # type: ignore[arg-type]
 
-    def leave_with(self, node: cst.With) -> None:
+    def leave_With(self, node: cst.With) -> None:
         frame = self._frames[-1]
         while frame and frame[-1][0] is node:
             frame.pop()
 
-    def visit_function(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         frame: List[Tuple[cst.CSTNode, Optional[Dtype]]] = []
         for decorator in node.decorators:
             region = self._autocast_region(decorator.decorator)
@@ -257,7 +257,7 @@ class PrecisionTracker:
                 frame.append((node, region))  # type: ignore[arg-type]
         self._frames.append(frame)
 
-    def leave_function(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if len(self._frames) > 1:
             self._frames.pop()
 
