@@ -4,6 +4,7 @@
     python benchmarks/bench.py --limit-files 600            # a deterministic sample of the corpus
     python benchmarks/bench.py --tools nanlint-cold,ruff    # only some tools
     python benchmarks/bench.py --markdown results.md        # also write the table as Markdown
+    python benchmarks/bench.py --repeat 3                   # medians of 3 rounds (a noisy machine)
 
 The corpus is the pinned one of `benchmarks/corpus.py` (downloaded once); the chosen
 files are copied to a temporary folder outside the repository (Fixit skips files that
@@ -189,6 +190,8 @@ def main() -> int:
     parser.add_argument("--limit-files", type=int, help="use N corpus files, spread evenly (default: all)")
     parser.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma-separated, from: {', '.join(ALL_TOOLS)}")
     parser.add_argument("--markdown", type=Path, help="also write the results as Markdown to this file")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every tool this many times, in rounds, and report the medians (default: 1)")
     args = parser.parse_args()
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = sorted(set(tools) - set(ALL_TOOLS))
@@ -215,56 +218,75 @@ def main() -> int:
     nanlint = [sys.executable, "-m", "nanlint", "--isolated", "--exit-zero"]
     env = {k: v for k, v in os.environ.items() if k != "NANLINT_CACHE_DIR"}
 
-    rows: List[Tuple[str, int, Dict[str, float]]] = []
+    def run_tool(tool: str) -> Tuple[int, Dict[str, float]]:
+        count = len(files)
+        if tool == "nanlint-cold":
+            result = measure([*nanlint, "--no-cache", *paths], work, env)
+        elif tool == "nanlint-cold-j1":
+            result = measure([*nanlint, "--no-cache", "--jobs", "1", *paths], work, env)
+        elif tool == "nanlint-warm":
+            cache = work / "cache"
+            measure([*nanlint, "--cache-dir", str(cache), *paths], work, env)  # fill the cache
+            result = measure([*nanlint, "--cache-dir", str(cache), *paths], work, env)
+        elif tool == "nanlint-5-files":
+            count = len(five)
+            result = measure([*nanlint, "--no-cache", *five], work, env)
+        elif tool in ("libcst-parse", "ast-parse"):
+            result = measure([sys.executable, "-c", _PARSE, tool.split("-")[0], str(listing)], work, env)
+        elif tool == "needs-parse-libcst":
+            count = len(needing)
+            result = measure([sys.executable, "-c", _PARSE, "libcst", str(needing_listing)], work, env)
+        elif tool == "needs-parse-nanlint-j1":
+            count = len(needing)
+            result = measure([*nanlint, "--no-cache", "--jobs", "1", *map(str, needing)], work, env)
+        elif tool == "flake8":
+            result = measure([str(peers["flake8"]), "--isolated", *paths], work, env)
+        elif tool == "ruff":
+            result = measure([str(peers["ruff"]), "check", "--no-cache", "--isolated", "--exit-zero", *paths],
+                             work, env)
+        elif tool == "fixit":
+            result = measure([str(peers["fixit"]), "lint", *paths], work / "corpus", env)
+        else:  # torchfix
+            result = measure([str(peers["torchfix"]), *paths], work, env)
+        return count, result
+
+    # Rounds of every tool in turn: on a machine whose speed drifts, each tool sees the same drift.
+    rounds: Dict[str, List[Dict[str, float]]] = {tool: [] for tool in tools}
+    counts: Dict[str, int] = {}
     try:
-        for tool in tools:
-            print(f"running {tool} ...", file=sys.stderr, flush=True)
-            count = len(files)
-            if tool == "nanlint-cold":
-                result = measure([*nanlint, "--no-cache", *paths], work, env)
-            elif tool == "nanlint-cold-j1":
-                result = measure([*nanlint, "--no-cache", "--jobs", "1", *paths], work, env)
-            elif tool == "nanlint-warm":
-                cache = work / "cache"
-                measure([*nanlint, "--cache-dir", str(cache), *paths], work, env)  # fill the cache
-                result = measure([*nanlint, "--cache-dir", str(cache), *paths], work, env)
-            elif tool == "nanlint-5-files":
-                count = len(five)
-                result = measure([*nanlint, "--no-cache", *five], work, env)
-            elif tool in ("libcst-parse", "ast-parse"):
-                result = measure([sys.executable, "-c", _PARSE, tool.split("-")[0], str(listing)], work, env)
-            elif tool == "needs-parse-libcst":
-                count = len(needing)
-                result = measure([sys.executable, "-c", _PARSE, "libcst", str(needing_listing)], work, env)
-            elif tool == "needs-parse-nanlint-j1":
-                count = len(needing)
-                result = measure([*nanlint, "--no-cache", "--jobs", "1", *map(str, needing)], work, env)
-            elif tool == "flake8":
-                result = measure([str(peers["flake8"]), "--isolated", *paths], work, env)
-            elif tool == "ruff":
-                result = measure([str(peers["ruff"]), "check", "--no-cache", "--isolated", "--exit-zero", *paths],
-                                 work, env)
-            elif tool == "fixit":
-                result = measure([str(peers["fixit"]), "lint", *paths], work / "corpus", env)
-            else:  # torchfix
-                result = measure([str(peers["torchfix"]), *paths], work, env)
-            rows.append((tool, count, result))
-            print(f"  {tool}: {result['wall']:.2f} s wall, {result['cpu']:.2f} s CPU, {result['rss_kb'] / 1024:.0f} MB",
-                  file=sys.stderr, flush=True)
+        for round_number in range(1, args.repeat + 1):
+            for tool in tools:
+                print(f"running {tool} (round {round_number} of {args.repeat}) ...", file=sys.stderr, flush=True)
+                counts[tool], result = run_tool(tool)
+                rounds[tool].append(result)
+                print(f"  {tool}: {result['wall']:.2f} s wall, {result['cpu']:.2f} s CPU, "
+                      f"{result['rss_kb'] / 1024:.0f} MB", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    rows = [(tool, counts[tool], median_result(rounds[tool])) for tool in tools]
 
     subset = "all" if args.limit_files is None or args.limit_files >= len(corpus_files(CORPUS)) else \
         f"{len(files)} of {len(corpus_files(CORPUS))}, every {len(corpus_files(CORPUS)) / len(files):.1f}th of the sorted list"
     counted = any(t.startswith("needs-parse") for t in tools)  # the files needing a parse are counted only then
-    text = render(rows, originals, size, lines, subset, len(needing) if counted else None, machine())
+    text = render(rows, originals, size, lines, subset, len(needing) if counted else None, machine(), rounds)
     print(text)
     if args.markdown:
         args.markdown.write_text(text, encoding="utf-8")
     return 0
 
 
-def render(rows, files, size, lines, subset, needing: Optional[int], facts: Dict[str, str]) -> str:
+def median_result(results: Sequence[Dict[str, float]]) -> Dict[str, float]:
+    """Each figure's median over the rounds (the middle one, or the mean of the two middle ones)."""
+    def median(values: List[float]) -> float:
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    return {key: median([r[key] for r in results]) for key in ("wall", "cpu", "rss_kb")}
+
+
+def render(rows, files, size, lines, subset, needing: Optional[int], facts: Dict[str, str],
+           rounds: Dict[str, List[Dict[str, float]]]) -> str:
     reference = next((r for name, _, r in rows if name == "nanlint-cold"), None)
     out = [
         f"Corpus: {len(files)} files ({subset}), {size / 1e6:.1f} MB, {lines:,} lines, from "
@@ -291,6 +313,13 @@ def render(rows, files, size, lines, subset, needing: Optional[int], facts: Dict
         cpu = by_name["needs-parse-nanlint-j1"]["cpu"] / by_name["needs-parse-libcst"]["cpu"] - 1
         out += ["", f"nanlint on top of the bare libcst parse, files that need parsing, one process: {wall:+.0%} "
                     f"wall, {cpu:+.0%} CPU (start-up, discovery and output included)."]
+        paired = [ours["cpu"] / bare["cpu"] - 1
+                  for ours, bare in zip(rounds["needs-parse-nanlint-j1"], rounds["needs-parse-libcst"])]
+        if len(paired) > 1:
+            out.append(f"The same, CPU, round by round: {', '.join(f'{r:+.0%}' for r in paired)}.")
+    if any(len(results) > 1 for results in rounds.values()):
+        out += ["", f"Every figure is the median of {max(len(r) for r in rounds.values())} rounds, each of which "
+                    "ran every tool in turn."]
     return "\n".join(out) + "\n"
 
 
