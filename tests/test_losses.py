@@ -85,3 +85,32 @@ def test_nan_comparison_fixes(code, fixed):
 def test_nan_comparison_without_a_fix(code):
     found = run_rule(RULES["NAN402"], code)
     assert len(found) == 1 and found[0].fix is None
+
+
+HAND_WRITTEN_BCE = (
+    "import torch\n"
+    "prob = torch.sigmoid(logits)\n"
+    "loss = -(y * torch.log(prob) + (1 - y) * torch.log(1 - prob)).mean()  # NOQA_HERE\n"
+    "other = torch.log(1 - prob)\n"
+)
+
+
+def _findings(source, rules):
+    from nanlint.engine import lint_source
+
+    return [(d.line, d.col, d.code) for d in lint_source("t.py", source, [RULES[c] for c in rules]).diagnostics]
+
+
+def test_the_logs_inside_a_hand_written_cross_entropy_are_one_finding():
+    """NAN202 covers NAN101/NAN104 inside the expression it reports; the same `log` outside it is
+    still reported, and without NAN202 each `log` is reported on its own."""
+    source = HAND_WRITTEN_BCE.replace("  # NOQA_HERE", "")
+    every = ["NAN101", "NAN103", "NAN104", "NAN202"]
+    assert _findings(source, every) == [(3, 10, "NAN202"), (4, 9, "NAN101")]
+    alone = _findings(source, ["NAN101", "NAN104"])
+    assert {(line, code) for line, _, code in alone} == {(3, "NAN104"), (3, "NAN101"), (4, "NAN101")}, alone
+
+
+def test_silencing_the_covering_finding_does_not_bring_the_covered_ones_back():
+    source = HAND_WRITTEN_BCE.replace("NOQA_HERE", "noqa: NAN202")
+    assert _findings(source, ["NAN101", "NAN104", "NAN202"]) == [(4, 9, "NAN101")]

@@ -168,11 +168,31 @@ def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], opti
         # that would keep the whole tree alive until the cyclic collector runs. Break it.
         context.reports.clear()
         context.crashes.clear()
+    diagnostics = _without_covered(diagnostics, active)
     if apply_noqa and diagnostics:
         suppressions = noqa.parse(source)
         diagnostics = [d for d in diagnostics if d.code == INTERNAL_ERROR_CODE or not suppressions.suppresses(d.line, d.code)]
     diagnostics.sort(key=Diagnostic.sort_key)
     return LintResult(diagnostics, parsed=True, tracebacks=tracebacks)
+
+
+def _without_covered(diagnostics: List[Diagnostic], active: Sequence[Type[Rule]]) -> List[Diagnostic]:
+    """Drop a finding that lies inside another rule's finding which `covers` its code: one
+    finding per problem (a hand-written cross entropy, not also each `log` in it). Done before
+    noqa, so that silencing the covering finding does not bring the covered ones back."""
+    covering = {rule.code: set(rule.covers) for rule in active if rule.covers}
+    if not covering or len(diagnostics) < 2:
+        return diagnostics
+    covers = [d for d in diagnostics if d.code in covering and d.end_line is not None]
+
+    def covered(finding: Diagnostic) -> bool:
+        return finding.end_line is not None and any(
+            finding.code in covering[cover.code]
+            and (cover.line, cover.col) <= (finding.line, finding.col)
+            and (finding.end_line, finding.end_col) <= (cover.end_line, cover.end_col)
+            for cover in covers)
+
+    return [d for d in diagnostics if not covered(d)]
 
 
 def _syntax_check(path: str, source: str) -> List[Diagnostic]:

@@ -102,6 +102,9 @@ class Rule(cst.BatchableCSTVisitor):
     # None means "always run". The list must be exact: a file that could produce a
     # finding must contain one of these.
     triggers: ClassVar[Optional[Tuple[str, ...]]] = None
+    # Codes of findings that say the same as this rule's finding when they lie inside the
+    # expression it reports (its fix replaces that expression): those are not reported.
+    covers: ClassVar[Tuple[str, ...]] = ()
     # Configurable thresholds: option name -> default value.
     default_options: ClassVar[Mapping[str, Any]] = {}
     VALID: ClassVar[Sequence[Valid]] = ()

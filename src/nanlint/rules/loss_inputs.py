@@ -374,10 +374,12 @@ class HandWrittenCrossEntropy(LossRule):
     loss = F.binary_cross_entropy_with_logits(logits, targets)
     ```
 
+    An unguarded `log` inside the reported expression is not reported again by the
+    `log` rules (NAN101, NAN103, NAN104): the fix replaces the whole expression. With
+    this rule switched off, they report it.
+
     ## Known problems
-    The unguarded `log` of a probability inside the expression may also be reported
-    by the `log` rules (NAN101, NAN104); this rule points at the whole expression,
-    because the fix is to replace it. A categorical cross entropy over a value whose
+    A categorical cross entropy over a value whose
     origin is not visible (a function parameter) is not flagged; the binary form is,
     because `log(p)` next to `log(1 - p)` shows that `p` is a probability.
 
@@ -392,6 +394,7 @@ class HandWrittenCrossEntropy(LossRule):
     fix_title = ("Compute the loss from the logits with the framework: `F.binary_cross_entropy_with_logits` / "
                  "`F.cross_entropy` / `tf.nn.sigmoid_cross_entropy_with_logits` / Keras `from_logits=True`")
     triggers = ("log",)
+    covers = ("NAN101", "NAN103", "NAN104")
 
     VALID = [
         Valid("import torch\nloss = -(y * torch.log(p.clamp(1e-7, 1 - 1e-7)) + (1 - y) * torch.log((1 - p).clamp(min=1e-7)))"),
