@@ -37,3 +37,22 @@ def test_nodes_built_after_a_failed_parse_are_validated():
         parse_module("x = (\n")
     with pytest.raises(cst.CSTValidationError):
         cst.Name("not a name")
+
+
+def test_a_worker_forked_mid_parse_validates_again():
+    """The fork handler restores validation and a free lock in the child, whatever the parent held."""
+    from libcst._nodes.base import CSTNode
+
+    import nanlint.parsing as parsing
+
+    held = parsing._LOCK
+    held.acquire()
+    CSTNode.__post_init__ = parsing._skip_validation
+    try:
+        parsing._after_fork_in_child()
+        assert parsing._LOCK is not held and not parsing._LOCK.locked()
+        with pytest.raises(cst.CSTValidationError):
+            cst.Name("not a name")
+    finally:
+        held.release()
+        CSTNode.__post_init__ = parsing._VALIDATE

@@ -20,40 +20,32 @@ from libcst._nodes.base import CSTNode
 
 # None if a libcst version no longer validates in `__post_init__`: then parse as usual.
 _VALIDATE = CSTNode.__dict__.get("__post_init__")
+_LOCK = threading.Lock()  # one parse at a time switches validation off and on again
 
 
 def _skip_validation(self: CSTNode) -> None:
     return None
 
 
-class _Switch:
-    """Turns validation off around one parse at a time."""
-
-    def __init__(self) -> None:
-        self._reset()
-        if hasattr(os, "register_at_fork"):
-            # A worker forked mid-parse must not inherit a held lock or a tree-wide switch left off.
-            os.register_at_fork(after_in_child=self._reset)
-
-    def _reset(self) -> None:
-        self.lock = threading.Lock()
-        if _VALIDATE is not None:
-            CSTNode.__post_init__ = _VALIDATE  # type: ignore[method-assign]
-
-    def parse_module(self, source: str) -> cst.Module:
-        if _VALIDATE is None:
-            return cst.parse_module(source)
-        with self.lock:
-            CSTNode.__post_init__ = _skip_validation  # type: ignore[method-assign]
-            try:
-                return cst.parse_module(source)
-            finally:
-                CSTNode.__post_init__ = _VALIDATE  # type: ignore[method-assign]
+def _after_fork_in_child() -> None:
+    """A worker forked mid-parse must not inherit a held lock, nor validation left off."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    if _VALIDATE is not None:
+        CSTNode.__post_init__ = _VALIDATE  # type: ignore[method-assign]
 
 
-_SWITCH = _Switch()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def parse_module(source: str) -> cst.Module:
     """`libcst.parse_module(source)`, the same tree, without re-validating the parser's nodes."""
-    return _SWITCH.parse_module(source)
+    if _VALIDATE is None:
+        return cst.parse_module(source)
+    with _LOCK:
+        CSTNode.__post_init__ = _skip_validation  # type: ignore[method-assign]
+        try:
+            return cst.parse_module(source)
+        finally:
+            CSTNode.__post_init__ = _VALIDATE  # type: ignore[method-assign]
