@@ -38,7 +38,7 @@ def test_jobs_1_and_2_give_identical_output(always_parallel):
     assert one.jobs_used == 1 and two.jobs_used == 2
     assert len(one.diagnostics) > 20
     assert two.diagnostics == one.diagnostics
-    assert two.files_checked == one.files_checked == len(list(FIXTURES.glob("*.py")))
+    assert two.files_checked == one.files_checked == len(list(FIXTURES.rglob("*.py")))
 
 
 def test_output_is_sorted(always_parallel):

@@ -59,6 +59,8 @@ def test_no_orphan_pages_fixtures_or_snapshots():
     fixtures = {p.name.split(".")[0] for p in (ROOT / "tests" / "fixtures").glob("NAN*.*")}
     assert pages == codes | set(docs.ENGINE_CODES)  # the engine's own codes have pages too
     assert fixtures <= codes, f"fixtures without a rule: {sorted(fixtures - codes)}"
+    engine = {p.name.split(".")[0] for p in (ROOT / "tests" / "fixtures" / "engine").glob("*.*")}
+    assert engine == set(docs.ENGINE_CODES), "every code the engine reports has a fixture, and nothing else is there"
 
 
 def test_rule_index_and_readme_list_every_code():
