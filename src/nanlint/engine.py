@@ -4,10 +4,11 @@ The walk needs no libcst metadata. Positions are computed only for files that
 have findings, after the walk: most files have none, and position metadata is a
 second full pass over the tree.
 
-Hostile input gives a diagnostic, never a crash or a hang: CPython's own parser
-runs first (its syntax errors, for every file; its tree, to refuse code nested
-deeper than libcst's native parser survives), libcst and the walk run on a thread
-with a large stack, and a rule or the semantic model that raises becomes NAN999.
+Hostile input gives a diagnostic, never a crash or a hang: code nested deeper than
+libcst's native parser survives is refused before libcst sees it (judged from the
+text, or from CPython's tree when the text cannot rule it out: `nesting`), syntax
+errors are reported in CPython's words, libcst and the walk run on a thread with a
+large stack, and a rule or the semantic model that raises becomes NAN999.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from libcst.metadata import CodeRange
 
 from nanlint import noqa
 from nanlint.diagnostics import INTERNAL_ERROR_CODE, UNREADABLE_CODE, Diagnostic, Fix, FixSafety
-from nanlint.rule import FileContext, NodeFix, Rule, RuleCrash
+from nanlint.nesting import depth_bound, too_deeply_nested
 from nanlint.parsing import parse_module
+from nanlint.rule import FileContext, NodeFix, Rule, RuleCrash
 from nanlint.semantic.model import SemanticModel
 from nanlint.positions import Positions
 from nanlint.walker import walk
@@ -88,16 +90,21 @@ def lint_source(
     apply_noqa: bool = True,
 ) -> LintResult:
     active = rules_that_could_fire(source, rules)
-    # CPython's parser first (~10x cheaper than libcst): its syntax errors are the ones users
-    # know, reported the same whether or not a rule could fire, and its tree shows pathological
-    # nesting before libcst's native parser sees it (which can take minutes or overflow the stack).
+    if active and _shallow(source):
+        # The text shows that no statement nests near the limit, so CPython's tree is not
+        # needed: libcst parses first, and CPython is asked only if libcst fails (its syntax
+        # errors are the ones users know).
+        return _with_large_stack(_lint_with_libcst, path, source, active, options or {}, apply_noqa, _UNASKED)
+    # CPython's parser first (~10x cheaper than libcst): its syntax errors, reported the same
+    # whether or not a rule could fire, and its tree shows pathological nesting before libcst's
+    # native parser sees it (which can take minutes or overflow the stack).
     tree, failure, retry = _python_parse(source, path)
     if failure is not None and not retry:
         return LintResult([failure])
     if tree is not None and not active:
         return LintResult([])
     if tree is not None:
-        deep = _too_deeply_nested(tree, source, _MAX_NESTING)
+        deep = too_deeply_nested(tree, source, _MAX_NESTING)
         if deep is not None:
             message = f"code nested more than {_MAX_NESTING} levels deep, file not checked"
             return LintResult([Diagnostic(path, deep[0], 1, UNREADABLE_CODE, message)])
@@ -106,25 +113,17 @@ def lint_source(
 
 
 def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], options: Mapping[str, Mapping[str, Any]],
-                      apply_noqa: bool, python_failure: Optional[Diagnostic]) -> LintResult:
+                      apply_noqa: bool, python_failure: Any) -> LintResult:
+    """`python_failure`: CPython's NAN000 for this file, None if CPython parses it, or
+    _UNASKED if CPython has not been asked."""
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
     try:
         module = parse_module(source)
-    except cst.ParserSyntaxError as error:
-        if python_failure is not None:
-            return LintResult([python_failure])
-        message = f"libcst cannot parse this file (Python can), file not checked: {_one_line(error.message)}"
-        line, col = _inside(source, error.raw_line, error.raw_column + 1)
-        return LintResult([Diagnostic(path, line, col, UNREADABLE_CODE, message)])
-    except (RecursionError, MemoryError, ValueError) as error:
-        return LintResult([python_failure or Diagnostic(path, 1, 1, UNREADABLE_CODE, _unparsable(error))])
-    except Exception as error:  # noqa: BLE001 - libcst bugs on valid code, e.g. TypeError on `if(lambda: x):`
-        if python_failure is not None:
-            return LintResult([python_failure])
-        detail = f"{type(error).__name__}: {_one_line(str(error))}"
-        return LintResult([Diagnostic(path, 1, 1, UNREADABLE_CODE,
-                                      f"libcst cannot parse this file (Python can), file not checked: {detail}")])
+    except Exception as error:  # noqa: BLE001 - libcst also fails on some valid code, e.g. TypeError on `if(lambda: x):`
+        if python_failure is _UNASKED:
+            python_failure = _python_parse(source, path)[1]
+        return LintResult([python_failure or _libcst_failure(path, source, error)])
     if not active:
         return LintResult([])
 
@@ -174,6 +173,18 @@ def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], opti
         diagnostics = [d for d in diagnostics if d.code == INTERNAL_ERROR_CODE or not suppressions.suppresses(d.line, d.code)]
     diagnostics.sort(key=Diagnostic.sort_key)
     return LintResult(diagnostics, parsed=True, tracebacks=tracebacks)
+
+
+def _libcst_failure(path: str, source: str, error: Exception) -> Diagnostic:
+    """The NAN000 for a file libcst cannot parse and CPython can."""
+    if isinstance(error, cst.ParserSyntaxError):
+        message = f"libcst cannot parse this file (Python can), file not checked: {_one_line(error.message)}"
+        line, col = _inside(source, error.raw_line, error.raw_column + 1)
+        return Diagnostic(path, line, col, UNREADABLE_CODE, message)
+    if isinstance(error, (RecursionError, MemoryError, ValueError)):
+        return Diagnostic(path, 1, 1, UNREADABLE_CODE, _unparsable(error))
+    detail = f"{type(error).__name__}: {_one_line(str(error))}"
+    return Diagnostic(path, 1, 1, UNREADABLE_CODE, f"libcst cannot parse this file (Python can), file not checked: {detail}")
 
 
 def _without_covered(diagnostics: List[Diagnostic], active: Sequence[Type[Rule]]) -> List[Diagnostic]:
@@ -232,6 +243,7 @@ def _fix(fix: NodeFix, positions: Mapping[cst.CSTNode, CodeRange], module: cst.M
 # levels of `a.b.c...`, `x[0][0]...` or `1 + 1 + ...`, minutes at a few thousand) and
 # eventually overflows the stack; real code stays below ~30 (the pinned corpus: 21).
 _MAX_NESTING = 500
+_UNASKED = object()  # CPython's parser has not been asked about this file
 # The native parser and the walk recurse on the C stack; run them on a thread with room.
 _STACK_BYTES = 256 * 1024 * 1024
 _STACK_LOCK = threading.Lock()
@@ -261,6 +273,12 @@ def _inside(source: str, line: Optional[int], col: Optional[int]) -> "tuple[int,
 _NEWLINES = re.compile(r"\r\n?|\n")
 
 
+def _shallow(source: str) -> bool:
+    """No statement of `source` can nest more than _MAX_NESTING levels (judged from the text)."""
+    bound = depth_bound(source, _MAX_NESTING)
+    return bound is not None and bound <= _MAX_NESTING
+
+
 def _python_parse(source: str, path: str = "") -> "tuple[Optional[ast.Module], Optional[Diagnostic], bool]":
     """(CPython's tree, None, False), or (None, the NAN000 for why there is none, whether libcst
     should still try: the file may use syntax newer than the running Python)."""
@@ -277,50 +295,6 @@ def _python_parse(source: str, path: str = "") -> "tuple[Optional[ast.Module], O
         return None, diagnostic, not any(marker in message for marker in _NESTING_ERRORS)
     except (RecursionError, MemoryError, ValueError) as error:  # nesting beyond CPython's limits, surrogates
         return None, Diagnostic(path, 1, 1, UNREADABLE_CODE, _unparsable(error)), False
-
-
-def _too_deeply_nested(tree: ast.Module, source: str, limit: int) -> "Optional[tuple[int, int]]":
-    """(line, depth) of a statement whose expressions nest more than `limit` levels, else None.
-
-    libcst nests `a and b and c` and `a < b < c` one level per operand where ast is flat, so
-    those count per operand. Depth is counted from each statement. A node spanning fewer than
-    `limit - depth` characters cannot reach `limit` below it (every level takes a character),
-    so only the few long statements and expressions are entered, not whole files. Inside
-    f-strings positions are not trusted (before Python 3.12 they can be off): everything is
-    entered there.
-    """
-    starts: Optional[List[int]] = None
-    bound = limit - 8
-
-    def span(node: Any) -> int:
-        nonlocal starts
-        first, last = node.lineno, node.end_lineno or node.lineno
-        if first == last:
-            return (node.end_col_offset or 0) - node.col_offset  # bytes >= characters
-        if starts is None:
-            starts = [0, *(match.end() for match in _NEWLINES.finditer(source))]
-        return (starts[last] if last < len(starts) else len(source)) - starts[min(first, len(starts)) - 1]
-
-    # (node, its depth below its statement, that statement's line, positions trusted)
-    pending: List[Tuple[ast.AST, int, int, bool]] = [(statement, 0, statement.lineno, True) for statement in tree.body]
-    while pending:
-        node, depth, line, trusted = pending.pop()
-        if trusted and getattr(node, "end_lineno", None) is not None and depth + span(node) < bound:
-            continue
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.stmt):
-                pending.append((child, 0, child.lineno, True))
-                continue
-            if isinstance(child, ast.BoolOp):
-                deeper = depth + len(child.values)
-            elif isinstance(child, ast.Compare):
-                deeper = depth + len(child.comparators)
-            else:
-                deeper = depth + 1
-            if deeper > limit:
-                return line, deeper
-            pending.append((child, deeper, line, trusted and not isinstance(child, ast.JoinedStr)))
-    return None
 
 
 def _with_large_stack(function: Callable[..., LintResult], *args: Any) -> LintResult:
