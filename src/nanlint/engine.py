@@ -14,6 +14,7 @@ large stack, and a rule or the semantic model that raises becomes NAN999.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import queue
 import re
@@ -57,7 +58,7 @@ def rules_that_could_fire(source: str, rules: Sequence[Type[Rule]]) -> List[Type
             if _could_fire(rule, source):  # its own could_fire, or no/odd triggers
                 active.append(rule)
             continue
-        for trigger in triggers:
+        for trigger in _fewest(triggers):
             hit = seen.get(trigger) if isinstance(trigger, str) else None
             if hit is None:
                 try:
@@ -73,6 +74,15 @@ def rules_that_could_fire(source: str, rules: Sequence[Type[Rule]]) -> List[Type
 
 
 _DEFAULT_COULD_FIRE = Rule.could_fire.__func__  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=None)
+def _fewest(triggers: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """The same triggers without those that contain another one ("AdamW" when "Adam" is
+    there): a text with one of those has the shorter one too, so the answer is the same."""
+    words = [t for t in triggers if isinstance(t, str) and t]
+    return tuple(t for t in triggers
+                 if not (isinstance(t, str) and any(other != t and other in t for other in words)))
 
 
 def _could_fire(rule: Type[Rule], source: str) -> bool:

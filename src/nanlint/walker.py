@@ -396,6 +396,26 @@ def nodes(node: CSTNode, layout: bool = False) -> Iterator[CSTNode]:
         stack.extend(reversed(below))
 
 
+@functools.lru_cache(maxsize=64)  # bounded: a class made per call must not be kept forever
+def _visit_table(visitor_class: type) -> Dict[type, tuple]:
+    """Per node class, what `visit` calls for a visitor of this class: (visit_ function or
+    None, leave_ function or None, child fields). Filled as node classes are met, kept
+    for every later `visit` with a visitor of this class (many are short: one expression)."""
+    return {}
+
+
+def _visit_entry(visitor_class: type, node_class: type) -> tuple:
+    names = method_names(visitor_class)
+    layout_names = _layout_names()
+    prune = not any(name.split("_", 1)[1] in layout_names for name in names)
+    name = node_class.__name__
+    found = (getattr(visitor_class, f"visit_{name}") if f"visit_{name}" in names else None,
+             getattr(visitor_class, f"leave_{name}") if f"leave_{name}" in names else None,
+             child_fields(node_class, prune))
+    _visit_table(visitor_class)[node_class] = found
+    return found
+
+
 def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
     """`node.visit(visitor)` for a read-only `CSTVisitor`: the same `visit_*` (a False
     result skips the children) and `leave_*` calls, without rebuilding the tree."""
@@ -408,24 +428,14 @@ def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
             or any(name.count("_") >= 2 for name in names)):
         node.visit(visitor)  # hooks this walk does not reproduce: let libcst do it
         return
-    layout_names = _layout_names()
-    prune = not any(name.split("_", 1)[1] in layout_names for name in names)
-    table: Dict[type, tuple] = {}
-
-    def entry(klass: type) -> tuple:
-        name = klass.__name__
-        found = (getattr(visitor, f"visit_{name}", None) if f"visit_{name}" in names else None,
-                 getattr(visitor, f"leave_{name}", None) if f"leave_{name}" in names else None,
-                 child_fields(klass, prune))
-        table[klass] = found
-        return found
+    table = _visit_table(cls)
 
     def go(current: CSTNode) -> None:
         found = table.get(current.__class__)
         if found is None:
-            found = entry(current.__class__)
+            found = _visit_entry(cls, current.__class__)
         before, after, fields = found
-        if before is None or before(current) is not False:
+        if before is None or before(visitor, current) is not False:
             if fields is None:
                 for child in current.children:
                     go(child)
@@ -440,7 +450,7 @@ def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
                     else:
                         go(child)
         if after is not None:
-            after(current)
+            after(visitor, current)
 
     try:
         go(node)

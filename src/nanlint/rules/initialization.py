@@ -254,6 +254,8 @@ class UninitializedEmpty(_ScopedRule):
         self._skip_shape_tested(node.test)
 
     def _skip_shape_tested(self, test: cst.BaseExpression) -> None:
+        if not self._pending:
+            return  # only names that hold an allocation are consumed here: none to look for
         stack: List[cst.CSTNode] = [test]
         while stack:
             node = stack.pop()

@@ -116,8 +116,8 @@ def _is_index(expr: cst.Subscript, position: int) -> bool:
     if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
         return False
     index = expr.slice[0].slice.value
-    # `evaluated_value` reads every spelling of an integer (`0x10`, `1_000`), not only decimals.
-    return isinstance(index, cst.Integer) and index.evaluated_value == position
+    # `literal` reads every spelling of an integer (`0x10`, `1_000`), not only decimals.
+    return isinstance(index, cst.Integer) and v.literal(index.value) == position
 
 
 @functools.lru_cache(maxsize=4096)
@@ -314,10 +314,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         return evaluate(self, expr) if evaluate is not None else UNKNOWN
 
     def _integer_value(self, expr: cst.Integer) -> Value:
-        return v.constant(int(expr.evaluated_value))
+        return v.constant(int(v.literal(expr.value)))  # type: ignore[arg-type]
 
     def _float_value(self, expr: cst.Float) -> Value:
-        return v.constant(float(expr.evaluated_value))
+        return v.constant(float(v.literal(expr.value)))  # type: ignore[arg-type]
 
     def _unary_value(self, expr: cst.UnaryOperation) -> Value:
         inner = self.value(expr.expression)

@@ -275,6 +275,17 @@ class _Calls(cst.CSTVisitor):
         self.found.append(original_node)
 
 
+# Every method name `_Walker._classify` can make an event of (it reads the receiver, which
+# costs, only for these): keep in step with its branches.
+_EVENT_METHODS = frozenset({"backward", "manual_backward", "clip_grads_with_norm_", "clamp_", "clip_", "zero_", "fill_",
+                            "unscale_", "step", "update", "gradient", "compute_gradients", "apply_gradients",
+                            "minimize", *_ZERO_GRAD_METHODS, *names.GRADIENT_CLIPPING_METHODS})
+
+
+def _may_be_event(method: str) -> bool:
+    return method in _EVENT_METHODS or any(word in method.lower() for word in _ZERO_GRAD_WORDS)
+
+
 def _exits(suite: cst.BaseSuite) -> bool:
     statements = suite.body if isinstance(suite, cst.IndentedBlock) else [suite]
     for statement in statements:
@@ -438,7 +449,7 @@ class _Walker:
             if isinstance(binding, ValueBinding) and "model" in getattr(binding.value, "tags", ()):
                 return self._emit(FORWARD, call, receiver=func.value)
             return False
-        if not isinstance(func, cst.Attribute):
+        if not isinstance(func, cst.Attribute) or not _may_be_event(func.attr.value):
             return False
         receiver_expr = func.value
         if isinstance(receiver_expr, cst.Call) and isinstance(receiver_expr.func, cst.Name) and receiver_expr.func.value == "super":

@@ -17,7 +17,9 @@ Besides bounds and zero evidence a value may carry:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+import ast
+import functools
+from dataclasses import dataclass, field
 from typing import FrozenSet, Optional, Tuple
 
 # Kinds of evidence that a value can be exactly zero; rules pick the kinds they act on.
@@ -80,10 +82,24 @@ class Value:
         return self.zero is not None and not self.positive
 
     def tagged(self, *tags: str) -> "Value":
-        return replace(self, tags=self.tags | frozenset(tags))
+        combined = self.tags | frozenset(tags)
+        if combined == self.tags:
+            return self
+        # `replace(self, tags=combined)`, without `replace`'s generic field handling: the
+        # model tags tens of thousands of values per run.
+        copy = object.__new__(Value)
+        copy.__dict__.update(self.__dict__, tags=combined)
+        return copy
 
 
 UNKNOWN = Value()
+
+
+@functools.lru_cache(maxsize=4096)
+def literal(text: str) -> object:
+    """The value of a number or string literal's source text, as libcst's `evaluated_value`
+    gives it, computed once per distinct text (`ast.literal_eval` compiles every time)."""
+    return ast.literal_eval(text)
 
 
 # Integers past the float range (a 400-digit literal, `10 ** 400`) cannot be compared with a
