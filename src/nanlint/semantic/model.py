@@ -27,6 +27,12 @@ from nanlint.walker import children, nodes
 
 _BUILTINS = frozenset({"abs", "len", "max", "min", "sum", "pow", "float", "int", "round", "range", "enumerate", "iter", "next"})
 
+# libcst's node classes are ABCs, and an `isinstance` test that fails goes through
+# `ABCMeta.__instancecheck__`, several times slower than comparing the class. The model tests
+# nodes hundreds of thousands of times per run, so it compares exact classes
+# (`type(x) is cst.Name`): each class tested that way is a concrete libcst class that
+# libcst never subclasses.
+
 # Named constants that frameworks export.
 _NAMED_CONSTANTS: Dict[str, float] = {}
 for _root in ("math", "numpy", "torch", "jax.numpy"):
@@ -113,11 +119,11 @@ _COMPARISON_CALLS = frozenset({"greater", "greater_equal", "less", "less_equal",
 
 def _is_index(expr: cst.Subscript, position: int) -> bool:
     """`x[0]` for position 0: one literal integer index."""
-    if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+    if len(expr.slice) != 1 or type(expr.slice[0].slice) is not cst.Index:
         return False
     index = expr.slice[0].slice.value
     # `literal` reads every spelling of an integer (`0x10`, `1_000`), not only decimals.
-    return isinstance(index, cst.Integer) and v.literal(index.value) == position
+    return type(index) is cst.Integer and v.literal(index.value) == position
 
 
 @functools.lru_cache(maxsize=4096)
@@ -133,7 +139,7 @@ def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Comparison):
+        if type(current) is cst.Comparison:
             if all(isinstance(target.operator, _IDENTITY_TESTS) for target in current.comparisons):
                 continue
             stack.append(current.left)
@@ -143,39 +149,39 @@ def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 left, right = current.left, current.comparisons[0].comparator
                 yield cst.BinaryOperation(left=left, operator=cst.Subtract(), right=right)
                 yield cst.BinaryOperation(left=right, operator=cst.Subtract(), right=left)
-        elif isinstance(current, cst.BooleanOperation):
+        elif type(current) is cst.BooleanOperation:
             stack.extend((current.left, current.right))
-        elif isinstance(current, cst.UnaryOperation):
+        elif type(current) is cst.UnaryOperation:
             stack.append(current.expression)
-        elif isinstance(current, cst.NamedExpr):
+        elif type(current) is cst.NamedExpr:
             stack.extend((current.target, current.value))  # `if (n := norm(v)) > 0:`
-        elif isinstance(current, cst.Call):
+        elif type(current) is cst.Call:
             func = current.func
-            if isinstance(func, cst.Name) and func.value in _TYPE_TESTS:
+            if type(func) is cst.Name and func.value in _TYPE_TESTS:
                 continue
-            leaf = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else None)
+            leaf = func.attr.value if type(func) is cst.Attribute else (func.value if type(func) is cst.Name else None)
             if leaf in _COMPARISON_CALLS:
                 stack.extend(arg.value for arg in current.args)
-                if isinstance(func, cst.Attribute):
+                if type(func) is cst.Attribute:
                     stack.append(func.value)  # `n.gt(0)`: the receiver is an operand
                 continue
             yield current
-            if isinstance(func, cst.Attribute):
+            if type(func) is cst.Attribute:
                 yield func  # `mask.sum` tested, `mask.sum(dim=1)` used
                 if func.attr.value in _VALUE_TEST_METHODS:
                     yield func.value
-        elif isinstance(current, (cst.Name, cst.Attribute, cst.Subscript, cst.BinaryOperation)):
+        elif type(current) in (cst.Name, cst.Attribute, cst.Subscript, cst.BinaryOperation):
             yield current
 
 
 def _assign_targets(target: cst.BaseExpression):
     """Names bound by an assignment target (tuples bind each element as unknown)."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target.value, True
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) in (cst.Tuple, cst.List):
         for element in target.elements:
             value = element.value
-            if isinstance(value, cst.StarredElement):
+            if type(value) is cst.StarredElement:
                 value = value.value
             for name, _ in _assign_targets(value):
                 yield name, False
@@ -257,7 +263,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             if qualified.startswith("builtins."):
                 return self._builtin_operation(qualified[len("builtins."):], call)
             return names.OPERATION_OF.get(qualified)
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             entry = names.METHODS.get(func.attr.value)
             if entry is None or self.is_module_reference(func.value):
                 return None
@@ -278,7 +284,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def is_method_call(self, call: cst.Call) -> bool:
         """`x.log()` rather than `torch.log(x)`."""
-        return isinstance(call.func, cst.Attribute) and not self.is_module_reference(call.func.value)
+        return type(call.func) is cst.Attribute and not self.is_module_reference(call.func.value)
 
     def operand(self, call: cst.Call) -> Optional[cst.BaseExpression]:
         """The tensor an operation applies to: the receiver of a method, else the first argument."""
@@ -331,7 +337,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         return v.mask(*self._about(expr), *self._of_input(expr))  # a test of some data: 0 where it fails
 
     def _literal_sequence_value(self, expr: cst.BaseExpression) -> Value:
-        if any(isinstance(e, cst.StarredElement) for e in expr.elements):  # type: ignore[attr-defined]
+        if any(type(e) is cst.StarredElement for e in expr.elements):  # type: ignore[attr-defined]
             return UNKNOWN
         return self._sequence_value(expr)
 
@@ -341,7 +347,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         non-zero norm."""
         items = [self.value(element.value) for element in expr.elements]  # type: ignore[attr-defined]
         tags = frozenset({"nonzero-vector"}) if any(item.const not in (None, 0) for item in items) else frozenset()
-        if isinstance(expr, cst.Tuple):
+        if type(expr) is cst.Tuple:
             return Value(elements=tuple(items), tags=tags)
         if len(items) == 1 and items[0].magnitude:
             inner = items[0]
@@ -390,7 +396,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             reduced = self._reduction_pair_values(expr.value)
             if reduced is not None:
                 return reduced
-        if isinstance(expr.value, cst.Name) and self._is_parsed_args(expr.value):
+        if type(expr.value) is cst.Name and self._is_parsed_args(expr.value):
             found = self.argparse_defaults.get(attr)
             if found is not None:
                 return found
@@ -411,11 +417,11 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return base
         if "config-dict" in base.tags and len(expr.slice) == 1:
             index = expr.slice[0].slice
-            key = string_value(index.value) if isinstance(index, cst.Index) else None
+            key = string_value(index.value) if type(index) is cst.Index else None
             return self._dict_entries.get((id(base), key), UNKNOWN) if key else UNKNOWN
         if base.elements is not None and len(expr.slice) == 1:
             index = expr.slice[0].slice
-            position = self.value(index.value).const if isinstance(index, cst.Index) else None
+            position = self.value(index.value).const if type(index) is cst.Index else None
             if position is not None and float(position).is_integer() and -len(base.elements) <= position < len(base.elements):
                 return base.elements[int(position)]
             return UNKNOWN
@@ -431,7 +437,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         """`torch.max(x, dim)[0]` / `.values` with a `dim` the model cannot read (a parameter):
         only the reduction returns a (values, indices) pair, so this is `x`'s maximum, not
         the elementwise `torch.max(a, b)` that a bare second argument could also mean."""
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
         op = self.operation(expr)
         if op not in ("max", "min"):
@@ -444,26 +450,26 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def _selected_nonzero(self, expr: cst.Subscript) -> Optional[Value]:
         """`p[p > 0]` is positive; `u[nz]` with `nz = torch.nonzero(counts)` and `u` computed
         from `counts` selects by a test of the same data: its zeros are not known any more."""
-        tests = [element.slice.value for element in expr.slice if isinstance(element.slice, cst.Index)]
+        tests = [element.slice.value for element in expr.slice if type(element.slice) is cst.Index]
         if not any(self.value(test).tags & {"mask", "selection"} for test in tests):
             return None
         base = self.value(expr.value)
         base_key = expression_key(expr.value)
         related = self._local_names(expr.value)
-        if isinstance(expr.value, cst.Name):
+        if type(expr.value) is cst.Name:
             binding = self.scopes.lookup(expr.value.value)
             if isinstance(binding, ValueBinding) and binding.node is not None:
                 related |= self._local_names(binding.node)
         for element in expr.slice:
             index = element.slice
-            if not isinstance(index, cst.Index):
+            if type(index) is not cst.Index:
                 continue
             test = index.value
-            if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and expression_key(test.left) == base_key:
+            if type(test) is cst.Comparison and len(test.comparisons) == 1 and expression_key(test.left) == base_key:
                 target = test.comparisons[0]
                 bound = self.value(target.comparator).const
-                above = isinstance(target.operator, cst.GreaterThan) and bound is not None and bound >= 0
-                nonzero = isinstance(target.operator, cst.NotEqual) and bound == 0
+                above = type(target.operator) is cst.GreaterThan and bound is not None and bound >= 0
+                nonzero = type(target.operator) is cst.NotEqual and bound == 0
                 if above or nonzero:
                     return Value(lo=v.TINY, guarded=True, tags=base.tags - {"parsed-args"})
             about = {tag[len("about:"):] for tag in self.value(test).tags if tag.startswith("about:")}
@@ -476,12 +482,12 @@ class SemanticModel(cst.BatchableCSTVisitor):
         """Names in an expression that are not imports (the data it is computed from)."""
         return {
             node.value for node in _walk(expr)
-            if isinstance(node, cst.Name) and not isinstance(self.scopes.lookup(node.value), ImportBinding)
+            if type(node) is cst.Name and not isinstance(self.scopes.lookup(node.value), ImportBinding)
         }
 
     def _of_input(self, test: cst.BaseExpression) -> FrozenSet[str]:
         """`of-input` for a comparison of data a caller passed in (`labels != -100`)."""
-        if isinstance(test, cst.Comparison):
+        if type(test) is cst.Comparison:
             operands = [test.left, *(target.comparator for target in test.comparisons)]
             if any(self.value(operand).tags & {"parameter", "of-input"} for operand in operands):
                 return frozenset({"of-input"})
@@ -494,14 +500,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
         op = self.operation(call)
         if op is not None:
             result = self._operation_value(op, call)
-            if isinstance(call.func, cst.Name) and (self.qualified_name(call.func) or "").startswith("builtins."):
+            if type(call.func) is cst.Name and (self.qualified_name(call.func) or "").startswith("builtins."):
                 result = result.tagged("python")  # `len(x)`, `sum(xs)`: Python numbers, which raise instead of NaN
             return result
         func = call.func
         qualified = self.qualified_name(func)
         if qualified is not None:
             return self._named_call_value(qualified, call)
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             method = func.attr.value
             if method in names.VALUE_PRESERVING_METHODS:
                 return self.value(func.value)
@@ -601,7 +607,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             # A file the user names (a path, a parameter, an argument) holds whatever data they
             # bring, constant columns included; a canonical dataset fetched by a helper
             # (`np.genfromtxt(download("airfoil"))`) is a known, fixed file.
-            return UNKNOWN if isinstance(first, cst.Call) else Value(tags=frozenset({"of-input"}))
+            return UNKNOWN if type(first) is cst.Call else Value(tags=frozenset({"of-input"}))
         if qualified in names.IMAGE_PLUMBING and first is not None:
             return self.value(first)
         if qualified in names.RAW_TENSOR_TRANSFORMS:
@@ -626,12 +632,12 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def _composed_transform(self, steps_expr: cst.BaseExpression) -> Value:
         """`Compose([...])`: raw pixels when a uint8-tensor step is not followed by any scaling step."""
-        if not isinstance(steps_expr, (cst.List, cst.Tuple)):
+        if type(steps_expr) not in (cst.List, cst.Tuple):
             return UNKNOWN
         produced: Optional[Value] = None
         for element in steps_expr.elements:
             step = element.value
-            if not isinstance(step, cst.Call):
+            if type(step) is not cst.Call:
                 return UNKNOWN
             qualified = self.qualified_name(step.func)
             if qualified in names.RAW_TENSOR_TRANSFORMS:
@@ -640,7 +646,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
                 return UNKNOWN  # a step we cannot read may scale
             elif qualified in names.SCALING_TRANSFORMS:
                 scale = argument_value(step, ("scale",))
-                if qualified.endswith(".ToDtype") and (scale is None or (isinstance(scale, cst.Name) and scale.value == "False")):
+                if qualified.endswith(".ToDtype") and (scale is None or (type(scale) is cst.Name and scale.value == "False")):
                     continue  # `ToDtype(torch.float32)` converts without scaling
                 produced = None
         return Value(result=produced, tags=frozenset({"transform"})) if produced is not None else UNKNOWN
@@ -653,17 +659,17 @@ class SemanticModel(cst.BatchableCSTVisitor):
             return self._scope_key() in self._normalizing_scopes
         layers: List[cst.BaseExpression] = []
         for arg in call.args:
-            if isinstance(arg.value, (cst.List, cst.Tuple)):
+            if type(arg.value) in (cst.List, cst.Tuple):
                 layers.extend(element.value for element in arg.value.elements)
             else:
                 layers.append(arg.value)
         return any(self._is_normalizing_layer(layer) for layer in layers)
 
     def _is_normalizing_layer(self, expr: cst.BaseExpression) -> bool:
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
         qualified = self.qualified_name(expr.func)
-        leaf = qualified.rsplit(".", 1)[-1] if qualified else (expr.func.attr.value if isinstance(expr.func, cst.Attribute) else "")
+        leaf = qualified.rsplit(".", 1)[-1] if qualified else (expr.func.attr.value if type(expr.func) is cst.Attribute else "")
         if leaf == "Lambda" and qualified is not None and qualified.startswith(_KERAS_ROOTS):
             return self._lambda_layer_scales(expr)
         if qualified is not None and qualified.startswith(_KERAS_APPLICATIONS):
@@ -675,18 +681,18 @@ class SemanticModel(cst.BatchableCSTVisitor):
         """`layers.Lambda(lambda x: x / 255.0 - 0.5)`: a Keras Lambda layer that divides rescales the
         input inside the model. A function we cannot read (`Lambda(preprocess)`) may scale too."""
         function = argument_value(layer, ("function",), 0)
-        if not isinstance(function, cst.Lambda):
+        if type(function) is not cst.Lambda:
             return function is not None
-        return any(isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide)
+        return any(type(node) is cst.BinaryOperation and type(node.operator) is cst.Divide
                    for node in nodes(function.body))
 
     def _is_model_input(self, expr: cst.BaseExpression) -> bool:
         """Whether `expr` is made from a name bound to `keras.Input(...)`, a functional model's input."""
         for name in nodes(expr):
-            if not isinstance(name, cst.Name):
+            if type(name) is not cst.Name:
                 continue
             binding = self.scopes.lookup(name.value)
-            if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.Call):
+            if isinstance(binding, ValueBinding) and type(binding.node) is cst.Call:
                 qualified = self.qualified_name(binding.node.func)
                 if qualified is not None and qualified.startswith(_KERAS_ROOTS) and qualified.endswith(".Input"):
                     return True
@@ -806,7 +812,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def _clamped(self, call: cst.Call, operand: Value) -> Value:
         method = self.is_method_call(call)
-        func_name = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+        func_name = call.func.attr.value if type(call.func) is cst.Attribute else ""
         floor_position = 0 if method else 1
         floor_keywords = ("min", "clip_value_min", "a_min", "x_min", "min_value")
         if func_name.startswith("clamp_min"):
@@ -814,7 +820,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         floor_expr = argument_value(call, floor_keywords, floor_position)
         ceiling_expr = argument_value(call, ("max", "clip_value_max", "a_max", "max_value"), floor_position + 1)
         hi = self.value(ceiling_expr).const if ceiling_expr is not None else operand.hi
-        if floor_expr is None or (isinstance(floor_expr, cst.Name) and floor_expr.value == "None"):
+        if floor_expr is None or (type(floor_expr) is cst.Name and floor_expr.value == "None"):
             return Value(lo=operand.lo, hi=hi, zero=operand.zero, tags=operand.tags)
         floor = self.value(floor_expr)
         if floor.const is not None and floor.const <= 0:
@@ -844,14 +850,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
             dotted = dotted_name(alias.name)
             if dotted is None:
                 continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
                 self.scopes.bind(alias.asname.name.value, ImportBinding(dotted))
             else:
                 root = dotted.split(".", 1)[0]
                 self.scopes.bind(root, ImportBinding(root))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             return
         module = dotted_name(node.module) if node.module is not None else ""
         prefix = "." * len(node.relative) + (module or "")
@@ -859,7 +865,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             name = dotted_name(alias.name)
             if name is None:
                 continue
-            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            local = alias.asname.name.value if alias.asname and type(alias.asname.name) is cst.Name else name
             self.scopes.bind(local, ImportBinding(f"{prefix}.{name}"))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -931,20 +937,20 @@ class SemanticModel(cst.BatchableCSTVisitor):
             self._bind_target(node.name.name, UNKNOWN)
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
-        if isinstance(original_node.value, cst.Attribute) and len(original_node.targets) == 1:
+        if type(original_node.value) is cst.Attribute and len(original_node.targets) == 1:
             target = original_node.targets[0].target
             qualified = self.qualified_name(original_node.value)
-            if isinstance(target, cst.Name) and qualified and qualified.split(".", 1)[0] in names.FRAMEWORK_ROOTS:
+            if type(target) is cst.Name and qualified and qualified.split(".", 1)[0] in names.FRAMEWORK_ROOTS:
                 # `mnist = tf.keras.datasets.mnist`, `F = torch.nn.functional`: an alias of a module.
                 if qualified not in _NAMED_CONSTANTS:
                     self.scopes.bind(target.value, ImportBinding(qualified))
                     return
         value = self.value(original_node.value)
-        if isinstance(original_node.value, cst.Dict):
+        if type(original_node.value) is cst.Dict:
             value = self._config_dict(original_node.value)
         for target in original_node.targets:
             self._bind_target(target.target, value, original_node.value)
-            if isinstance(target.target, cst.Subscript):
+            if type(target.target) is cst.Subscript:
                 self._masked_assignment(target.target, value)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
@@ -953,7 +959,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
         target = original_node.target
-        if not isinstance(target, cst.Name):
+        if type(target) is not cst.Name:
             return
         synthetic = cst.BinaryOperation(left=target, operator=_AUG_TO_BINARY.get(type(original_node.operator), cst.Add)(),
                                         right=original_node.value)
@@ -963,7 +969,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         self._bind_target(original_node.target, self.value(original_node.value), original_node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_argument":
+        if type(node.func) is cst.Attribute and node.func.attr.value == "add_argument":
             self._record_argparse(node)
         if self._is_normalizing_layer(node):
             self._normalizing_scopes.add(self._scope_key())
@@ -972,7 +978,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
             condition = argument_value(node, ("condition", "cond"), 0)
             if condition is not None:
                 self._record_condition(condition)
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add" and isinstance(node.func.value, cst.Name):
+        if type(node.func) is cst.Attribute and node.func.attr.value == "add" and type(node.func.value) is cst.Name:
             # `model.add(layers.Rescaling(1 / 255))` on a Sequential model built empty.
             model = self.value(node.func.value)
             layer = argument_value(node, ("layer",), 0)
@@ -981,14 +987,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def visit_Return(self, node: cst.Return) -> None:
         function = self.scopes.function_scope()
-        if node.value is None or function is None or not isinstance(function.node, cst.FunctionDef):
+        if node.value is None or function is None or type(function.node) is not cst.FunctionDef:
             return
         tags = self.value(node.value).tags & {"model", "normalizes-input"}
         if "model" in tags:
             self._returned_models[id(function.node)] = frozenset(tags)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, cst.Divide):
+        if type(node.operator) is cst.Divide:
             self._normalizing_classes.update(id(cls) for cls in self._class_stack)
             if self._is_model_input(node.left):
                 # Functional API: `x = inputs / 255.0` rescales inside the model built in this scope.
@@ -1016,7 +1022,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def leave_Expr(self, original_node: cst.Expr) -> None:
         """In-place methods as statements: `d.clamp_(min=eps)` guards `d`; others forget its facts."""
         call = original_node.value
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)):
+        if not (type(call) is cst.Call and type(call.func) is cst.Attribute and type(call.func.value) is cst.Name):
             return
         method = call.func.attr.value
         if not method.endswith("_") or method.endswith("__"):
@@ -1052,10 +1058,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         tests.append(test)
         # `cross = v1[1] * v2[0] - v1[0] * v2[1]; if cross < 0:` also tests what `cross` is made of.
         for part in _key_parts(test):
-            if isinstance(part, cst.Name):
+            if type(part) is cst.Name:
                 binding = self.scopes.lookup(part.value)
                 if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
-                    tests.extend(node for node in _walk(binding.node) if isinstance(node, cst.Name))
+                    tests.extend(node for node in _walk(binding.node) if type(node) is cst.Name)
 
     def is_checked(self, expr: cst.BaseExpression) -> bool:
         """Whether a condition seen so far in an enclosing scope (`if`, `while`, `assert`, a
@@ -1064,10 +1070,10 @@ class SemanticModel(cst.BatchableCSTVisitor):
         keys = {expression_key(expr)}
         if getattr(expr, "lpar", None):
             keys.add(expression_key(expr.with_changes(lpar=[], rpar=[])))  # `(hi - lo)` is `hi - lo`
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not self.is_module_reference(expr.func.value):
+        if type(expr) is cst.Call and type(expr.func) is cst.Attribute and not self.is_module_reference(expr.func.value):
             keys.add(expression_key(expr.func))  # `mask.sum` tested, `mask.sum(dim=1)` used
         reduced: Optional[cst.BaseExpression] = expr
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             binding = self.scopes.lookup(expr.value)
             if isinstance(binding, ValueBinding) and binding.node is not None:
                 keys.add(expression_key(binding.node))
@@ -1076,12 +1082,12 @@ class SemanticModel(cst.BatchableCSTVisitor):
             # Local variables inside the expression that carry its zero (`log(pos.float() / n)`
             # with `pos` tested in `pos < n`).
             for part in _walk(expr):
-                if isinstance(part, cst.Name) and self.value(part).zero is not None:
+                if type(part) is cst.Name and self.value(part).zero is not None:
                     keys.add(part.value)
-        if isinstance(reduced, cst.Call) and self.operation(reduced) in _REDUCTIONS:
+        if type(reduced) is cst.Call and self.operation(reduced) in _REDUCTIONS:
             # `norm(v)` when `v` itself was tested (`if cross(v, w) < 0`, `if v.any()`).
             data = self.operand(reduced)
-            if isinstance(data, (cst.Name, cst.Attribute)):
+            if type(data) in (cst.Name, cst.Attribute):
                 keys.add(expression_key(data))
         for scope in self.scopes.scopes:
             conditions = self._checked.get(id(scope.node) if scope.node is not None else 0)
@@ -1093,14 +1099,14 @@ class SemanticModel(cst.BatchableCSTVisitor):
     # --- helpers for the walk --------------------------------------------------------
 
     def _bind_target(self, target: cst.BaseExpression, value: Value, node: Optional[cst.BaseExpression] = None) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)) and value.elements is not None:
+        if type(target) in (cst.Tuple, cst.List) and value.elements is not None:
             items = target.elements
-            if len(items) == len(value.elements) and not any(isinstance(item, cst.StarredElement) for item in items):
+            if len(items) == len(value.elements) and not any(type(item) is cst.StarredElement for item in items):
                 # `(x_train, y_train), (x_test, y_test) = mnist.load_data()`
                 for item, element in zip(items, value.elements):
                     self._bind_target(item.value, element)
                 return
-        if not isinstance(target, cst.Name) and "selection" in value.tags:
+        if type(target) is not cst.Name and "selection" in value.tags:
             # `rows, cols = torch.nonzero(m, as_tuple=True)`: each part still selects by a test of `m`.
             for name, _ in _assign_targets(target):
                 self.scopes.bind(name, ValueBinding(None, Value(tags=value.tags)))
@@ -1108,7 +1114,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         for name, whole in _assign_targets(target):
             existing = self.scopes.current.bindings.get(name)
             # `try: import x / except ImportError: x = None` keeps the import's meaning.
-            if isinstance(existing, ImportBinding) and isinstance(node, cst.Name) and node.value == "None":
+            if isinstance(existing, ImportBinding) and type(node) is cst.Name and node.value == "None":
                 continue
             self.scopes.bind(name, ValueBinding(node if whole else None, value if whole else UNKNOWN))
 
@@ -1120,9 +1126,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
 
     def _masked_assignment(self, target: cst.Subscript, value: Value) -> None:
         """`std[std == 0] = 1.0` replaces the zeros of `std`: it is guarded from here on."""
-        if not isinstance(target.value, cst.Name) or not value.positive:
+        if type(target.value) is not cst.Name or not value.positive:
             return
-        if not any(isinstance(part, cst.Comparison) for element in target.slice for part in _walk(element)):
+        if not any(type(part) is cst.Comparison for element in target.slice for part in _walk(element)):
             return
         binding = self.scopes.lookup(target.value.value)
         if isinstance(binding, ValueBinding):
@@ -1138,7 +1144,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def _bind_parameters(self, params: cst.Parameters, defaults: Dict[str, Value]) -> None:
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
         for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
+            if type(star) is cst.Param:
                 every.append(star)
         for param in every:
             value = defaults.get(param.name.value, UNKNOWN)
@@ -1164,7 +1170,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
     def _config_dict(self, node: cst.Dict) -> Value:
         value = Value(tags=frozenset({"config-dict"}))
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
+            if type(element) is cst.DictElement:
                 key = string_value(element.key)
                 if key is not None:
                     self._dict_entries[(id(value), key)] = self.value(element.value)

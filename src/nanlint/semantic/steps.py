@@ -41,6 +41,8 @@ from nanlint.semantic.calls import argument_value, dotted_name, keyword_names, p
 from nanlint.semantic.scope import DefinitionBinding, ValueBinding
 from nanlint.walker import children, visit
 
+# Node tests compare exact classes (`type(x) is cst.If`), as in the semantic model (see there).
+
 # --- event kinds -----------------------------------------------------------------------
 ZERO_GRAD = "zero_grad"
 BACKWARD = "backward"
@@ -131,7 +133,7 @@ def iter_kinds(sequence: Sequence[Event], *kinds: str) -> Iterator[Event]:
 
 def block_statements(block: StepBlock) -> Sequence[cst.BaseStatement]:
     body = block.body
-    if isinstance(body, cst.IndentedBlock):
+    if type(body) is cst.IndentedBlock:
         return body.body
     if isinstance(body, (list, tuple)):
         return body  # a Module
@@ -180,9 +182,9 @@ def small_statements(block: StepBlock) -> Iterator[cst.BaseSmallStatement]:
 
 
 def _small_statements_of(node: cst.CSTNode) -> Iterator[cst.BaseSmallStatement]:
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+    if type(node) in (cst.FunctionDef, cst.ClassDef):
         return
-    if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+    if type(node) in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
         yield from node.body
         return
     if isinstance(node, cst.BaseSmallStatement):
@@ -228,7 +230,7 @@ def tape_like(text: str) -> bool:
 
 def grad_attribute(expr: cst.BaseExpression) -> bool:
     """`p.grad`, `p.grad.data`: an expression that is a parameter's gradient."""
-    while isinstance(expr, cst.Attribute):
+    while type(expr) is cst.Attribute:
         if expr.attr.value == "grad":
             return True
         expr = expr.value
@@ -287,10 +289,10 @@ def _may_be_event(method: str) -> bool:
 
 
 def _exits(suite: cst.BaseSuite) -> bool:
-    statements = suite.body if isinstance(suite, cst.IndentedBlock) else [suite]
+    statements = suite.body if type(suite) is cst.IndentedBlock else [suite]
     for statement in statements:
-        smalls = statement.body if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else ()
-        if any(isinstance(small, (cst.Continue, cst.Break, cst.Return, cst.Raise)) for small in smalls):
+        smalls = statement.body if type(statement) in (cst.SimpleStatementLine, cst.SimpleStatementSuite) else ()
+        if any(type(small) in (cst.Continue, cst.Break, cst.Return, cst.Raise) for small in smalls):
             return True
     return False
 
@@ -323,22 +325,22 @@ class _Walker:
     # --- statements ------------------------------------------------------------------
 
     def _statement(self, node: cst.CSTNode) -> None:
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        if type(node) in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
             for small in node.body:
                 self._small(small)
-        elif isinstance(node, cst.If):
+        elif type(node) is cst.If:
             self._if(node)
-        elif isinstance(node, (cst.For, cst.While)):
+        elif type(node) in (cst.For, cst.While):
             self._loop(node)
-        elif isinstance(node, cst.With):
+        elif type(node) is cst.With:
             for item in node.items:
                 self._expression(item.item, node)
-                if item.asname is not None and isinstance(item.asname.name, cst.Name) and isinstance(item.item, cst.Call):
+                if item.asname is not None and type(item.asname.name) is cst.Name and type(item.item) is cst.Call:
                     qualified = self.model.qualified_name(item.item.func)
                     if qualified in names.GRADIENT_TAPES:
                         self.local_roles[item.asname.name.value] = GRADIENT_TAPE
             self._suite(node.body)
-        elif isinstance(node, (cst.Try, cst.TryStar)):
+        elif type(node) in (cst.Try, cst.TryStar):
             self._arm(node, 0, node.body)
             if node.orelse is not None:
                 self._arm(node, 0, node.orelse.body)
@@ -346,15 +348,15 @@ class _Walker:
                 self._arm(node, number, handler.body)
             if node.finalbody is not None:
                 self._suite(node.finalbody.body)
-        elif isinstance(node, cst.Match):
+        elif type(node) is cst.Match:
             self._expression(node.subject, node)
             for number, case in enumerate(node.cases):
                 self._arm(node, number, case.body)
-        elif isinstance(node, cst.FunctionDef):
+        elif type(node) is cst.FunctionDef:
             self.local_defs[node.name.value] = node  # a block of its own, and a helper from here on
 
     def _suite(self, suite: cst.BaseSuite) -> None:
-        if isinstance(suite, cst.IndentedBlock):
+        if type(suite) is cst.IndentedBlock:
             for statement in suite.body:
                 self._statement(statement)
         else:
@@ -372,9 +374,9 @@ class _Walker:
         self._expression(node.test, node)
         self._arm(node, 0, node.body)
         orelse = node.orelse
-        if isinstance(orelse, cst.Else):
+        if type(orelse) is cst.Else:
             self._arm(node, 1, orelse.body)
-        elif isinstance(orelse, cst.If):
+        elif type(orelse) is cst.If:
             saved = self.branches
             self.branches = saved + ((id(node), 1, False),)
             try:
@@ -383,7 +385,7 @@ class _Walker:
                 self.branches = saved
 
     def _loop(self, node: Union[cst.For, cst.While]) -> None:
-        self._expression(node.iter if isinstance(node, cst.For) else node.test, node)
+        self._expression(node.iter if type(node) is cst.For else node.test, node)
         inner = _events(node, self.model, self.shared, self.local_roles, self.local_defs)
         training = any(event.kind == BACKWARD and not event.nested for event in inner)
         for event in inner:
@@ -392,12 +394,12 @@ class _Walker:
 
     def _small(self, node: cst.BaseSmallStatement) -> None:
         self.statement = node
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             self._expression(node.value, node)
             for target in node.targets:
-                if isinstance(target.target, cst.Attribute) and target.target.attr.value == "grad":
+                if type(target.target) is cst.Attribute and target.target.attr.value == "grad":
                     self._emit(ZERO_GRAD, node, manual=True)  # `p.grad = None`
-            if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
+            if len(node.targets) == 1 and type(node.targets[0].target) is cst.Name and type(node.value) is cst.Call:
                 role = self._constructed_role(node.value)
                 name = node.targets[0].target.value
                 if role is not None:
@@ -444,17 +446,17 @@ class _Walker:
             if qualified in names.GRADIENT_TAPES:
                 return self._emit(TAPE, call)
             return False  # a function of an imported module: not a method of a training object
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             binding = self.model.scopes.lookup(func.value)
             if isinstance(binding, ValueBinding) and "model" in getattr(binding.value, "tags", ()):
                 return self._emit(FORWARD, call, receiver=func.value)
             return False
-        if not isinstance(func, cst.Attribute) or not _may_be_event(func.attr.value):
+        if type(func) is not cst.Attribute or not _may_be_event(func.attr.value):
             return False
         receiver_expr = func.value
-        if isinstance(receiver_expr, cst.Call) and isinstance(receiver_expr.func, cst.Name) and receiver_expr.func.value == "super":
+        if type(receiver_expr) is cst.Call and type(receiver_expr.func) is cst.Name and receiver_expr.func.value == "super":
             return False  # `super().backward(...)` inside an autograd Function
-        if isinstance(receiver_expr, cst.Name) and isinstance(self.model.scopes.lookup(receiver_expr.value), DefinitionBinding):
+        if type(receiver_expr) is cst.Name and isinstance(self.model.scopes.lookup(receiver_expr.value), DefinitionBinding):
             return False  # `MyFunction.backward(ctx, grad)`: a class, not a tensor
         method = func.attr.value
         receiver = text_of(receiver_expr)
@@ -507,7 +509,7 @@ class _Walker:
 
     def _is_scaled(self, receiver: cst.BaseExpression) -> bool:
         """`scaler.scale(loss)`."""
-        if not (isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) and receiver.func.attr.value == "scale"):
+        if not (type(receiver) is cst.Call and type(receiver.func) is cst.Attribute and receiver.func.attr.value == "scale"):
             return False
         owner = receiver.func.value
         role = self._role(owner)
@@ -527,7 +529,7 @@ class _Walker:
         return names.object_role(qualified) if qualified else None
 
     def _role(self, expr: cst.BaseExpression) -> Optional[str]:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             local = self.local_roles.get(expr.value)
             if local is not None:
                 return local
@@ -540,7 +542,7 @@ class _Walker:
                 if "model" in tags:
                     return OTHER
             return None
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+        if type(expr) is cst.Attribute and type(expr.value) is cst.Name and expr.value.value == "self":
             owner = self._enclosing_class()
             if owner is not None:
                 return self._class_roles(owner).get(expr.attr.value)
@@ -548,7 +550,7 @@ class _Walker:
 
     def _enclosing_class(self) -> Optional[cst.ClassDef]:
         for scope in reversed(self.model.scopes.scopes):
-            if scope.kind == "class" and isinstance(scope.node, cst.ClassDef):
+            if scope.kind == "class" and type(scope.node) is cst.ClassDef:
                 return scope.node
         return None
 
@@ -560,14 +562,14 @@ class _Walker:
         found = {}
         for method in self._methods(owner).values():
             for small in small_statements(method):
-                if not (isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)):
+                if not (type(small) is cst.Assign and type(small.value) is cst.Call):
                     continue
                 role = self._constructed_role(small.value)
                 if role is None:
                     continue
                 for target in small.targets:
                     node = target.target
-                    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+                    if type(node) is cst.Attribute and type(node.value) is cst.Name and node.value.value == "self":
                         found[node.attr.value] = role
         self.shared.class_roles[id(owner)] = found
         return found
@@ -576,13 +578,13 @@ class _Walker:
 
     def _helper(self, call: cst.Call) -> Optional[cst.FunctionDef]:
         func = call.func
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             if func.value in self.local_defs:
                 return self.local_defs[func.value]
             binding = self.model.scopes.lookup(func.value)
-            if isinstance(binding, DefinitionBinding) and isinstance(binding.node, cst.FunctionDef):
+            if isinstance(binding, DefinitionBinding) and type(binding.node) is cst.FunctionDef:
                 return binding.node
-        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+        elif type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self":
             owner = self._enclosing_class()
             if owner is not None:
                 return self._methods(owner).get(func.attr.value)
@@ -609,5 +611,5 @@ class _Walker:
 
 
 def _methods(owner: cst.ClassDef) -> Dict[str, cst.FunctionDef]:
-    body = owner.body.body if isinstance(owner.body, cst.IndentedBlock) else ()
-    return {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
+    body = owner.body.body if type(owner.body) is cst.IndentedBlock else ()
+    return {statement.name.value: statement for statement in body if type(statement) is cst.FunctionDef}
