@@ -8,7 +8,6 @@ Rules keep no global state: every file gets fresh instances.
 
 from __future__ import annotations
 
-import functools
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
@@ -158,8 +157,7 @@ class Rule(cst.BatchableCSTVisitor):
         return {name: self._guarded(getattr(self, name)) for name in method_names(type(self))}
 
     def _guarded(self, method: Callable[[cst.CSTNode], None]) -> Callable[[cst.CSTNode], None]:
-        @functools.wraps(method)
-        def guarded(node: cst.CSTNode) -> None:
+        def guarded(node: cst.CSTNode) -> None:  # made for every method of every rule, per file: kept bare
             if self._crashed:
                 return
             try:

@@ -409,11 +409,20 @@ def _visit_entry(visitor_class: type, node_class: type) -> tuple:
     layout_names = _layout_names()
     prune = not any(name.split("_", 1)[1] in layout_names for name in names)
     name = node_class.__name__
-    found = (getattr(visitor_class, f"visit_{name}") if f"visit_{name}" in names else None,
-             getattr(visitor_class, f"leave_{name}") if f"leave_{name}" in names else None,
+    found = (_unbound(visitor_class, f"visit_{name}", names), _unbound(visitor_class, f"leave_{name}", names),
              child_fields(node_class, prune))
     _visit_table(visitor_class)[node_class] = found
     return found
+
+
+def _unbound(visitor_class: type, method: str, names: Tuple[str, ...]) -> Optional[Callable[[object, CSTNode], object]]:
+    """The method as a function of (visitor, node), or None if the class has no such hook."""
+    if method not in names:
+        return None
+    function = getattr(visitor_class, method)
+    if isinstance(function, FunctionType):
+        return function
+    return lambda visitor, node: getattr(visitor, method)(node)  # a staticmethod, a callable object, ...
 
 
 def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:

@@ -16,9 +16,9 @@ Besides bounds and zero evidence a value may carry:
 
 from __future__ import annotations
 
-import math
 import ast
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import FrozenSet, Optional, Tuple
 
