@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nanlint.cli import main
@@ -231,6 +231,8 @@ tables = st.dictionaries(st.one_of(st.sampled_from(sorted(KEYS)), st.sampled_fro
 @settings(max_examples=int(os.environ.get("NANLINT_FUZZ_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(table=tables, as_pyproject=st.booleans())
+@example(table={"\n": True}, as_pyproject=False)  # a key with a newline once broke the one-line message
+@example(table={"options": {"NAN301": {"thresholds": {"a\nb": "x"}}}}, as_pyproject=True)
 def test_any_config_table_gives_settings_or_a_config_error(tmp_path, table, as_pyproject):
     lines = "".join(f"{json.dumps(key)} = {toml_value(value)}\n" for key, value in table.items())
     name = "pyproject.toml" if as_pyproject else "nanlint.toml"

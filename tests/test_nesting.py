@@ -191,23 +191,24 @@ def test_unreadable_text_gives_no_bound(source):
 # --- generated code -------------------------------------------------------------------
 
 _LITERAL_CHARACTERS = "ab ()[]{}#'\"\\\n:"
+# Forms an expression may take; `$a` and `$b` stand for two smaller expressions.
 _FORMS = [
-    lambda a, b: f"{a} + {b}",
-    lambda a, b: f"({a} and\n {b})",
-    lambda a, b: f"{a} if {b} else c",
-    lambda a, b: f"-{a}",
-    lambda a, b: f"not {a}",
-    lambda a, b: f"f({a}, k={b})",
-    lambda a, b: f"({a}).attr",
-    lambda a, b: f"a[{a}:{b}]",
-    lambda a, b: f"[{a},  # a comment with ) ] }} ' \"\n {b}]",
-    lambda a, b: f"{{'k': {a}, **{b}}}",
-    lambda a, b: f"(lambda q: {a})",
-    lambda a, b: f"[q for q in {a} if {b}]",
-    lambda a, b: f"({a} +\\\n {b})",
-    lambda a, b: 'f"""x{{{' + a + '}}}y"""',
-    lambda a, b: "f'''{" + a + ":>{w}}'''",
-    lambda a, b: "'''\n(''' + " + a,
+    "$a + $b",
+    "($a and\n $b)",
+    "$a if $b else c",
+    "-$a",
+    "not $a",
+    "f($a, k=$b)",
+    "($a).attr",
+    "a[$a:$b]",
+    "[$a,  # a comment with ) ] } ' \"\n $b]",
+    "{'k': $a, **$b}",
+    "(lambda q: $a)",
+    "[q for q in $a if $b]",
+    "($a +\\\n $b)",
+    'f"""x{{{$a}}}y"""',
+    "f'''{$a:>{w}}'''",
+    "'''\n(''' + $a",
 ]
 
 
@@ -226,7 +227,8 @@ def _expression(rnd: random.Random, budget: int) -> str:
     if budget <= 1 or rnd.random() < 0.15:
         return _leaf(rnd)
     split = rnd.randrange(1, budget)
-    return rnd.choice(_FORMS)(_expression(rnd, split), _expression(rnd, budget - split))
+    form = rnd.choice(_FORMS)
+    return form.replace("$a", _expression(rnd, split)).replace("$b", _expression(rnd, budget - split))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

@@ -169,14 +169,14 @@ def parse_table(path: Path, table: Mapping[str, Any]) -> Dict[str, Any]:
         spec = KEYS.get(key) or KEYS.get(key.replace("_", "-"))
         if spec is None:
             known = ", ".join(sorted(KEYS))
-            raise ConfigError(f"{path}: unknown key '{key}' in {where} (known keys: {known})")
+            raise ConfigError(f"{path}: unknown key {key!r} in {where} (known keys: {known})")  # repr: one line
         field_name, parser = spec
         try:
             parsed[field_name] = parser(raw)
         except TypeError as expected:
             shown = repr(raw) if isinstance(raw, (bool, int, float)) or (isinstance(raw, str) and len(raw) < 40) \
                 else type(raw).__name__
-            raise ConfigError(f"{path}: key '{key}' must be {expected}, not {shown}") from None
+            raise ConfigError(f"{path}: key {key!r} must be {expected}, not {shown}") from None
     return parsed
 
 
@@ -188,15 +188,15 @@ def validate_rule_options(path: Optional[Path], options: Mapping[str, Mapping[st
     for key, values in options.items():
         rule = rules.get(key.upper()) or by_name.get(key)
         if rule is None:
-            raise ConfigError(f"{source}unknown rule '{key}' in options")
+            raise ConfigError(f"{source}unknown rule {key!r} in options")
         for option, value in values.items():
             if option not in rule.default_options:
                 known = ", ".join(sorted(rule.default_options)) or "none"
-                raise ConfigError(f"{source}unknown option '{option}' for {rule.code} ({rule.name}); known options: {known}")
+                raise ConfigError(f"{source}unknown option {option!r} for {rule.code} ({rule.name}); known options: {known}")
             expected = rule.default_options[option]
             if not _same_kind(expected, value):
                 raise ConfigError(
-                    f"{source}option '{option}' for {rule.code} must be {_kind(expected)}, not {_shown(expected, value)}"
+                    f"{source}option {option!r} for {rule.code} must be {_kind(expected)}, not {_shown(expected, value)}"
                 )
         checked.setdefault(rule.code, {}).update(values)
     return checked
@@ -219,7 +219,7 @@ def _shown(expected: Any, value: Any) -> str:
         inner = next(iter(expected.values()), 0.0)
         for key, item in value.items():
             if not _same_kind(inner, item):
-                return f"{key} = {item!r}"
+                return f"{key if str(key).isprintable() else repr(key)} = {item!r}"  # one line
     if isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) < 40):
         return repr(value)
     return f"a {type(value).__name__}"
