@@ -17,7 +17,6 @@ import ast
 import functools
 import os
 import queue
-import re
 import sys
 import threading
 import traceback
@@ -30,7 +29,7 @@ from libcst.metadata import CodeRange
 
 from nanlint import noqa
 from nanlint.diagnostics import INTERNAL_ERROR_CODE, UNREADABLE_CODE, Diagnostic, Fix, FixSafety
-from nanlint.nesting import depth_bound, too_deeply_nested
+from nanlint.nesting import LINE_BREAKS, depth_bound, too_deeply_nested
 from nanlint.parsing import parse_module
 from nanlint.rule import FileContext, NodeFix, Rule, RuleCrash
 from nanlint.semantic.model import SemanticModel
@@ -272,15 +271,12 @@ def _unparsable(error: BaseException) -> str:
 
 def _inside(source: str, line: Optional[int], col: Optional[int]) -> "tuple[int, int]":
     """A (line, col) that exists in `source` (1-based; lines end at \\n, \\r\\n or \\r, as libcst counts)."""
-    lines = _NEWLINES.split(source)
+    lines = LINE_BREAKS.split(source)
     if lines and lines[-1] == "" and len(lines) > 1:
         lines.pop()  # the empty "line" after a final newline
     line = min(max(line or 1, 1), max(len(lines), 1))
     text = lines[line - 1] if lines else ""
     return line, min(max(col or 1, 1), len(text) + 1)
-
-
-_NEWLINES = re.compile(r"\r\n?|\n")
 
 
 def _shallow(source: str) -> bool:

@@ -229,7 +229,7 @@ def _line_end(source: str, at: int) -> int:
 
 
 _NEWLINE = re.compile(r"[\n\r]")
-_LINE_BREAKS = re.compile(r"\r\n?|\n")
+LINE_BREAKS = re.compile(r"\r\n?|\n")  # line ends as CPython and libcst count lines
 
 
 def deeper(depth: int, child: ast.AST) -> int:
@@ -261,7 +261,7 @@ def too_deeply_nested(tree: ast.Module, source: str, limit: int) -> "Optional[tu
         if first == last:
             return (node.end_col_offset or 0) - node.col_offset  # bytes >= characters
         if starts is None:
-            starts = [0, *(match.end() for match in _LINE_BREAKS.finditer(source))]
+            starts = [0, *(match.end() for match in LINE_BREAKS.finditer(source))]
         return (starts[last] if last < len(starts) else len(source)) - starts[min(first, len(starts)) - 1]
 
     # (node, its depth below its statement, that statement's line, positions trusted)

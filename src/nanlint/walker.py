@@ -404,14 +404,14 @@ def _visit_table(visitor_class: type) -> Dict[type, tuple]:
     return {}
 
 
-def _visit_entry(visitor_class: type, node_class: type) -> tuple:
+def _visit_entry(visitor_class: type, table: Dict[type, tuple], node_class: type) -> tuple:
     names = method_names(visitor_class)
     layout_names = _layout_names()
     prune = not any(name.split("_", 1)[1] in layout_names for name in names)
     name = node_class.__name__
     found = (_unbound(visitor_class, f"visit_{name}", names), _unbound(visitor_class, f"leave_{name}", names),
              child_fields(node_class, prune))
-    _visit_table(visitor_class)[node_class] = found
+    table[node_class] = found
     return found
 
 
@@ -442,7 +442,7 @@ def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
     def go(current: CSTNode) -> None:
         found = table.get(current.__class__)
         if found is None:
-            found = _visit_entry(cls, current.__class__)
+            found = _visit_entry(cls, table, current.__class__)
         before, after, fields = found
         if before is None or before(visitor, current) is not False:
             if fields is None:

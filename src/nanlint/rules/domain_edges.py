@@ -10,7 +10,7 @@ import libcst as cst
 from nanlint.rule import Invalid, Valid
 from nanlint.rules._numerics import NumericsRule, float32, source, strip_parens, token_triggers
 from nanlint.semantic import values as v
-from nanlint.semantic.calls import argument_value
+from nanlint.semantic.calls import argument_value, string_value
 from nanlint.semantic.values import Value
 
 _ARRAY_FRAMEWORKS = frozenset({"torch", "tensor", "tensorflow", "keras", "jax", "autograd", "numpy", "cupy"})
@@ -144,7 +144,7 @@ class SqrtOfPossiblyZero(NumericsRule):
         if framework not in ("tensorflow", "keras", "jax") or not self.differentiable(node):
             return
         order = argument_value(node, ("ord",), 1)
-        if order is not None and not (self.is_constant(order, 2) or _string(order) in ("euclidean", "fro")):
+        if order is not None and not (self.is_constant(order, 2) or string_value(order) in ("euclidean", "fro")):
             return
         operand = self.semantic.operand(node)
         if operand is None:
@@ -155,13 +155,6 @@ class SqrtOfPossiblyZero(NumericsRule):
         if self.in_training_code or self.broadcast_pair(difference):
             self.report(node, message="`norm` of a difference is 0 where the two values meet, and its gradient "
                                       "there is NaN in TensorFlow and JAX")
-
-
-def _string(expr: cst.BaseExpression) -> Optional[str]:
-    if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
 
 
 class FractionalPowerOfNegative(NumericsRule):

@@ -6,6 +6,8 @@ from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
+from nanlint.semantic.values import literal
+
 
 def positional_args(call: cst.Call) -> Iterator[cst.Arg]:
     for arg in call.args:
@@ -62,7 +64,7 @@ def method_name(call: cst.Call) -> Optional[str]:
 
 def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
     if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
+        value = literal(expr.value)  # `evaluated_value`, computed once per distinct text
         return value if isinstance(value, str) else None
     return None
 
