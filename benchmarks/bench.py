@@ -29,6 +29,16 @@ Rows:
   ast-parse         `ast.parse` of every file, one process
   needs-parse-*     the files where some enabled rule's trigger occurs: their bare libcst
                     parse, and nanlint on them in one process (the 30% analysis target)
+  needs-parse-paired  the same two, file by file in one process: each file parsed bare
+                    (`libcst.parse_module`, the collector on, as libcst runs by default) and
+                    checked by nanlint (what `--no-cache` runs per file, default rules) right
+                    after one another, in rotating order, with each side's CPU time summed (and,
+                    for reference, the bare parse with the collector paused, as nanlint
+                    pauses it per file). A machine
+                    whose speed drifts from one process to the next (this kind of shared
+                    machine: the same bare parse run twice differs by up to a third) moves
+                    both sides alike, so the ratio is the analysis cost itself; start-up,
+                    discovery and output are not in it (the rows above have them)
   flake8, ruff, fixit, torchfix   the peers, as `flake8 FILES`, `ruff check --no-cache
                     --isolated FILES`, `fixit lint FILES`, `torchfix FILES`
 """
@@ -54,7 +64,8 @@ from corpus import CORPUS, PACKAGES, corpus_files, ensure_corpus  # noqa: E402
 VENV = HERE / ".cache" / "venv-peers"
 PEERS = {"fixit": "2.2.1", "torchfix": "0.7.0", "flake8": "7.5.0", "ruff": "0.17.6"}
 ALL_TOOLS = ("nanlint-cold", "nanlint-cold-j1", "nanlint-warm", "nanlint-5-files", "libcst-parse", "ast-parse",
-             "needs-parse-libcst", "needs-parse-nanlint-j1", "flake8", "ruff", "fixit", "torchfix")
+             "needs-parse-libcst", "needs-parse-nanlint-j1", "needs-parse-paired", "flake8", "ruff", "fixit",
+             "torchfix")
 
 # Runs `argv` and prints {"wall": s, "rss_kb": peak RSS of it and its descendants}.
 _MEASURE = textwrap.dedent("""
@@ -83,6 +94,44 @@ _PARSE = textwrap.dedent("""
             parse(open(path, encoding="utf-8").read())
         except Exception:
             pass
+""")
+
+# needs-parse-paired: argv listing, output file. Writes {"bare": s, "nanlint": s, "bare_paused": s} (CPU seconds).
+_PAIRED = textwrap.dedent("""
+    import gc, json, sys, time
+    import libcst
+    from nanlint.config import Settings
+    from nanlint.registry import all_rules
+    from nanlint.runner import _Job
+    listing, output = sys.argv[1], sys.argv[2]
+    paths = open(listing, encoding="utf-8").read().splitlines()
+    settings = Settings()
+    job = _Job(settings, list(settings.selection.enabled(all_rules().values())))  # what `--no-cache` runs per file
+    gc.freeze()  # what was imported is not the bare parse's to collect (a bare process has less)
+    clock = time.process_time
+    spent = {"bare": 0.0, "nanlint": 0.0, "bare_paused": 0.0}
+
+    def bare(path):  # as the libcst-parse rows do it
+        try:
+            libcst.parse_module(open(path, encoding="utf-8").read())
+        except Exception:
+            pass
+
+    def bare_paused(path):  # the same with the collector paused, as nanlint pauses it per file
+        gc.disable()
+        try:
+            bare(path)
+        finally:
+            gc.enable()
+
+    for index, path in enumerate(paths):
+        order = [("bare", bare), ("nanlint", job.check), ("bare_paused", bare_paused)]
+        for name, run in order[index % 3:] + order[:index % 3]:
+            start = clock()
+            run(path)
+            spent[name] += clock() - start
+    with open(output, "w", encoding="utf-8") as out:
+        json.dump(spent, out)
 """)
 
 
@@ -199,7 +248,7 @@ def main() -> int:
         parser.error(f"unknown tools: {', '.join(unknown)}")
 
     ensure_corpus()
-    if any(t.startswith("nanlint") or t == "needs-parse-nanlint-j1" for t in tools):
+    if any(t.startswith("nanlint") or t in ("needs-parse-nanlint-j1", "needs-parse-paired") for t in tools):
         compile_nanlint()
     files = choose_files(args.limit_files)
     size = sum(p.stat().st_size for p in files)
@@ -239,6 +288,11 @@ def main() -> int:
         elif tool == "needs-parse-nanlint-j1":
             count = len(needing)
             result = measure([*nanlint, "--no-cache", "--jobs", "1", *map(str, needing)], work, env)
+        elif tool == "needs-parse-paired":
+            count = len(needing)
+            spent = work / "paired.json"
+            result = measure([sys.executable, "-c", _PAIRED, str(needing_listing), str(spent)], work, env)
+            result.update({f"paired_{side}": cpu for side, cpu in json.loads(spent.read_text()).items()})
         elif tool == "flake8":
             result = measure([str(peers["flake8"]), "--isolated", *paths], work, env)
         elif tool == "ruff":
@@ -259,7 +313,10 @@ def main() -> int:
                 print(f"running {tool} (round {round_number} of {args.repeat}) ...", file=sys.stderr, flush=True)
                 counts[tool], result = run_tool(tool)
                 rounds[tool].append(result)
-                print(f"  {tool}: {result['wall']:.2f} s wall, {result['cpu']:.2f} s CPU, "
+                paired = (f" (of which bare parse {result['paired_bare']:.2f} s, nanlint {result['paired_nanlint']:.2f} s, "
+                          f"bare parse with the collector paused {result['paired_bare_paused']:.2f} s)"
+                          if "paired_bare" in result else "")
+                print(f"  {tool}: {result['wall']:.2f} s wall, {result['cpu']:.2f} s CPU{paired}, "
                       f"{result['rss_kb'] / 1024:.0f} MB", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -317,6 +374,16 @@ def render(rows, files, size, lines, subset, needing: Optional[int], facts: Dict
                   for ours, bare in zip(rounds["needs-parse-nanlint-j1"], rounds["needs-parse-libcst"])]
         if len(paired) > 1:
             out.append(f"The same, CPU, round by round: {', '.join(f'{r:+.0%}' for r in paired)}.")
+    if rounds.get("needs-parse-paired"):
+        paired_rounds = [r["paired_nanlint"] / r["paired_bare"] - 1 for r in rounds["needs-parse-paired"]]
+        bare = sum(r["paired_bare"] for r in rounds["needs-parse-paired"])
+        ours = sum(r["paired_nanlint"] for r in rounds["needs-parse-paired"])
+        paused = sum(r["paired_bare_paused"] for r in rounds["needs-parse-paired"])
+        out += ["", f"nanlint on top of the bare libcst parse, file by file in one process (needs-parse-paired): "
+                    f"{ours / bare - 1:+.0%} CPU over all rounds ({ours:.2f} s against {bare:.2f} s)"
+                    + (f"; round by round: {', '.join(f'{r:+.0%}' for r in paired_rounds)}" if len(paired_rounds) > 1
+                       else "")
+                    + f". Against the bare parse with the collector paused ({paused:.2f} s): {ours / paused - 1:+.0%}."]
     if any(len(results) > 1 for results in rounds.values()):
         out += ["", f"Every figure is the median of {max(len(r) for r in rounds.values())} rounds, each of which "
                     "ran every tool in turn."]

@@ -132,10 +132,11 @@ def _names_normalizing_layer(leaf: str) -> bool:
     return any(word in leaf for word in names.NORMALIZING_LAYER_WORDS)
 
 
-def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def _key_parts(node: cst.CSTNode, differences: bool = True) -> Iterator[cst.CSTNode]:
     """The expressions whose *values* a condition tests: the operands of its comparisons and
     the values it tests for truth. `x is None`, `isinstance(x, T)` and `x.dim() == 2` say
-    nothing about whether `x` can be 0, so `x` itself is not a part of them."""
+    nothing about whether `x` can be 0, so `x` itself is not a part of them. Unless not
+    `differences`, also `a - b` and `b - a` (new nodes) for a comparison of `a` with `b`."""
     stack = [node]
     while stack:
         current = stack.pop()
@@ -144,7 +145,7 @@ def _key_parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 continue
             stack.append(current.left)
             stack.extend(target.comparator for target in current.comparisons)
-            if len(current.comparisons) == 1:
+            if differences and len(current.comparisons) == 1:
                 # `if hi == lo: return` also tests the range `hi - lo` that a later division uses.
                 left, right = current.left, current.comparisons[0].comparator
                 yield cst.BinaryOperation(left=left, operator=cst.Subtract(), right=right)
@@ -961,9 +962,9 @@ class SemanticModel(cst.BatchableCSTVisitor):
         target = original_node.target
         if type(target) is not cst.Name:
             return
-        synthetic = cst.BinaryOperation(left=target, operator=_AUG_TO_BINARY.get(type(original_node.operator), cst.Add)(),
-                                        right=original_node.value)
-        self._bind_target(target, self._binary(synthetic), None)
+        # `x op= y` as `x op y`, combined without building that node (libcst validates every new node).
+        combine = _ARITHMETIC[_AUG_TO_BINARY.get(type(original_node.operator), cst.Add)]
+        self._bind_target(target, combine(self.value(target), self.value(original_node.value)), None)
 
     def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
         self._bind_target(original_node.target, self.value(original_node.value), original_node.value)
@@ -1057,7 +1058,7 @@ class SemanticModel(cst.BatchableCSTVisitor):
         tests = self._checked.setdefault(key, _Conditions()).tests
         tests.append(test)
         # `cross = v1[1] * v2[0] - v1[0] * v2[1]; if cross < 0:` also tests what `cross` is made of.
-        for part in _key_parts(test):
+        for part in _key_parts(test, differences=False):  # only names are looked at here
             if type(part) is cst.Name:
                 binding = self.scopes.lookup(part.value)
                 if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
