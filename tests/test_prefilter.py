@@ -17,6 +17,7 @@ import pytest
 from nanlint import engine
 from nanlint.loader import LoadError, decode_source
 from nanlint.registry import all_rules
+from nanlint.rule import Rule
 
 TESTS = Path(__file__).parent
 CORPUS = TESTS.parent / "benchmarks" / ".cache" / "corpus"
@@ -91,3 +92,72 @@ def test_a_wrong_trigger_is_caught(monkeypatch):
     monkeypatch.setattr(rule, "triggers", None)
     unskipped = engine.lint_source("example.py", source, [rule], rule.INVALID[0].options and {rule.code: rule.INVALID[0].options}).diagnostics
     assert skipped == [] and unskipped != []
+
+
+# --- the one-pass search finds exactly what a search per trigger finds -------------------
+
+
+def _one_by_one(source: str, rules) -> list:
+    return [rule for rule in rules if rule.triggers is None or any(t in source for t in rule.triggers)]
+
+
+def _texts() -> List[str]:
+    texts = []
+    for path in [*_local_files(), *_corpus_sample()]:
+        source = decode_source(path.read_bytes())
+        if not isinstance(source, LoadError):
+            texts.append(source)
+    # Triggers at the very ends, overlapping ones ("Adam" inside "AdamW"), text beyond ASCII.
+    texts += ["", "Adam", "xAdamW", "import torch\ny = torch.log(x) / n", "é = torch.sqrt(ü)  # ∑ log",
+              "log\udcff sqrt"]  # a lone surrogate: no UTF-8 for it, searched for one by one
+    return texts
+
+
+@pytest.mark.parametrize("with_library", [True, False], ids=["aho-corasick", "one-by-one"])
+def test_one_pass_search_matches_a_search_per_trigger(with_library, monkeypatch):
+    from nanlint import prefilter
+
+    if not with_library:
+        monkeypatch.setattr(prefilter, "AhoCorasick", None)
+    elif prefilter.AhoCorasick is None:
+        pytest.skip("ahocorasick_rs is not installed (Python 3.9)")
+    prefilter._search_for.cache_clear()
+    rules = list(all_rules().values())
+    for text in _texts():
+        assert prefilter.rules_that_could_fire(text, rules) == _one_by_one(text, rules)
+    prefilter._search_for.cache_clear()
+
+
+def test_changed_triggers_are_searched_for(monkeypatch):
+    from nanlint import prefilter
+
+    rules = list(all_rules().values())
+    first = rules[0]
+    assert first not in prefilter.rules_that_could_fire("nothing_here_at_all", rules)
+    monkeypatch.setattr(first, "triggers", ("nothing_here",))
+    assert first in prefilter.rules_that_could_fire("nothing_here_at_all", rules)
+
+
+def test_rules_with_odd_triggers_are_asked_themselves(monkeypatch):
+    from nanlint import prefilter
+
+    class Listed(Rule):
+        code, name = "NAN991", "listed"
+        triggers = (["unhashable"],)  # type: ignore[assignment]
+
+    class Empty(Rule):
+        code, name = "NAN992", "empty"
+        triggers = ("",)
+
+    class Asks(Rule):
+        code, name = "NAN993", "asks"
+
+        @classmethod
+        def could_fire(cls, source: str) -> bool:
+            return source.startswith("yes")
+
+    rules = [*all_rules().values(), Listed, Empty, Asks]
+    found = prefilter.rules_that_could_fire("yes", rules)
+    assert Listed in found  # a broken trigger: the rule runs, its guard reports what fails
+    assert Empty in found and Asks in found
+    assert Asks not in prefilter.rules_that_could_fire("no", rules)

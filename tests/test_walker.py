@@ -91,6 +91,9 @@ SOME = [f"{prefix}_{name}" for name in ("Call", "Name", "Attribute", "FunctionDe
 HOOKS = [*SOME, "visit_Call_func", "leave_Call_args", "visit_FunctionDef_returns", "leave_ImportFrom_names",
          "visit_FormattedStringExpression_format_spec", "visit_Param_default", "leave_Lambda_params"]
 LAYOUT = [*SOME, "visit_Comment", "leave_Comma", "visit_Add"]
+# No hook for names, numbers or strings (as in nanlint's own walk): the walk does not enter them.
+FEW = [f"{prefix}_{name}" for name in ("Call", "Assign", "FunctionDef", "Lambda", "BinaryOperation", "Module")
+       for prefix in ("visit", "leave")]
 
 
 def _sources() -> List[Tuple[str, str]]:
@@ -100,7 +103,7 @@ def _sources() -> List[Tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("methods", [_every_node_method(), SOME, HOOKS, LAYOUT], ids=["all", "some", "hooks", "layout"])
+@pytest.mark.parametrize("methods", [_every_node_method(), SOME, HOOKS, LAYOUT, FEW], ids=["all", "some", "hooks", "layout", "few"])
 @pytest.mark.parametrize("name,source", _sources(), ids=[name for name, _ in _sources()])
 def test_walk_calls_the_same_methods_in_the_same_order(name, source, methods):
     module = cst.parse_module(source)
@@ -160,6 +163,20 @@ class _Pruning(cst.CSTVisitor):
         self.log.append(("call", id(original_node)))
 
 
+class _CallsOnly(_Pruning):
+    """No hook for names: `walker.visit` does not enter them, libcst does (and nothing differs)."""
+
+    visit_Name = None  # type: ignore[assignment]
+
+
+def test_few_hooks_leave_names_unentered():
+    assert walker._inert(frozenset(name.split("_", 1)[1] for name in FEW), True) >= {cst.Name, cst.Integer,
+                                                                                     cst.SimpleString}
+    assert cst.Name not in walker._inert(frozenset({"Name", "Call"}), True)
+    assert cst.Name not in walker._inert(frozenset({"Call"}), False)  # layout looked at: a name's parentheses
+    assert cst.Name in walker._visit_inert(_CallsOnly) and cst.Name not in walker._visit_inert(_Pruning)
+
+
 @pytest.mark.parametrize("name,source", _sources(), ids=[name for name, _ in _sources()])
 def test_children_nodes_and_visit_match_libcst(name, source):
     module = cst.parse_module(source)
@@ -176,10 +193,11 @@ def test_children_nodes_and_visit_match_libcst(name, source):
     for node in everything:
         assert [id(c) for c in walker.children(node)] == [id(c) for c in node.children]
     for top in (module, *module.body):
-        expected, got = _Pruning(), _Pruning()
-        top.visit(expected)
-        walker.visit(top, got)
-        assert got.log == expected.log
+        for collector in (_Pruning, _CallsOnly):
+            expected, got = collector(), collector()
+            top.visit(expected)
+            walker.visit(top, got)
+            assert got.log == expected.log
 
 
 def _under_layout(node: cst.CSTNode, module: cst.Module, layout) -> bool:

@@ -14,7 +14,6 @@ large stack, and a rule or the semantic model that raises becomes NAN999.
 from __future__ import annotations
 
 import ast
-import functools
 import os
 import queue
 import sys
@@ -22,7 +21,7 @@ import threading
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -31,9 +30,10 @@ from nanlint import noqa
 from nanlint.diagnostics import INTERNAL_ERROR_CODE, UNREADABLE_CODE, Diagnostic, Fix, FixSafety
 from nanlint.nesting import LINE_BREAKS, depth_bound, too_deeply_nested
 from nanlint.parsing import parse_module
-from nanlint.rule import FileContext, NodeFix, Rule, RuleCrash
+from nanlint.rule import CallDispatch, FileContext, NodeFix, Rule, RuleCrash
 from nanlint.semantic.model import SemanticModel
 from nanlint.positions import Positions
+from nanlint.prefilter import rules_that_could_fire
 from nanlint.walker import walk
 
 # libcst and the semantic model recurse over the tree; deeply nested code needs room.
@@ -45,50 +45,6 @@ class LintResult:
     diagnostics: List[Diagnostic]
     parsed: bool = False  # False when no rule could fire and the parse was skipped
     tracebacks: List[str] = field(default_factory=list)
-
-
-def rules_that_could_fire(source: str, rules: Sequence[Type[Rule]]) -> List[Type[Rule]]:
-    # Many rules share triggers ("log", "softmax", ...): search the text for each one once.
-    seen: Dict[str, bool] = {}
-    active: List[Type[Rule]] = []
-    for rule in rules:
-        triggers = rule.triggers
-        if getattr(rule.could_fire, "__func__", None) is not _DEFAULT_COULD_FIRE or not isinstance(triggers, tuple):
-            if _could_fire(rule, source):  # its own could_fire, or no/odd triggers
-                active.append(rule)
-            continue
-        for trigger in _fewest(triggers):
-            hit = seen.get(trigger) if isinstance(trigger, str) else None
-            if hit is None:
-                try:
-                    hit = trigger in source
-                except TypeError:  # a broken (plugin) trigger: run the rule
-                    hit = True
-                if isinstance(trigger, str):
-                    seen[trigger] = hit
-            if hit:
-                active.append(rule)
-                break
-    return active
-
-
-_DEFAULT_COULD_FIRE = Rule.could_fire.__func__  # type: ignore[attr-defined]
-
-
-@functools.lru_cache(maxsize=None)
-def _fewest(triggers: Tuple[Any, ...]) -> Tuple[Any, ...]:
-    """The same triggers without those that contain another one ("AdamW" when "Adam" is
-    there): a text with one of those has the shorter one too, so the answer is the same."""
-    words = [t for t in triggers if isinstance(t, str) and t]
-    return tuple(t for t in triggers
-                 if not (isinstance(t, str) and any(other != t and other in t for other in words)))
-
-
-def _could_fire(rule: Type[Rule], source: str) -> bool:
-    try:
-        return bool(rule.could_fire(source))
-    except Exception:  # noqa: BLE001 - a broken (plugin) trigger: run the rule, its guard reports what fails
-        return True
 
 
 def lint_source(
@@ -145,7 +101,8 @@ def _lint_with_libcst(path: str, source: str, active: Sequence[Type[Rule]], opti
             context.crashes.append(RuleCrash(_Unstarted(rule), module, error, traceback.format_exc()))
     walk_crash: Optional[str] = None
     try:
-        walk(module, [context.semantic, *context.analyses.values(), *instances])
+        dispatch = CallDispatch(context.semantic, instances)
+        walk(module, [context.semantic, *context.analyses.values(), *([dispatch] if dispatch.waiting else []), *instances])
     except RecursionError:
         return LintResult([Diagnostic(path, 1, 1, UNREADABLE_CODE, "file is nested too deeply to analyse")], parsed=True)
     except Exception as error:  # noqa: BLE001 - a bug in the semantic model: report it, go on with other files

@@ -281,11 +281,20 @@ def _layout_names() -> FrozenSet[str]:
     return frozenset(cls.__name__ for cls in layout_classes())
 
 
+@functools.lru_cache(maxsize=64)
+def _inert(hooked: FrozenSet[str], prune: bool) -> FrozenSet[type]:
+    """Node classes a walk need not enter at all: no visitor hooks them, and they have no
+    field to enter (with `prune`, a name, a number or a string: fields of layout only).
+    A third of the nodes a walk meets are names, and no rule hooks them."""
+    return frozenset(cls for cls in _node_classes() if cls.__name__ not in hooked and child_fields(cls, prune) == ())
+
+
 def _walk_methods(root: CSTNode, methods: Mapping[str, List[VisitorMethod]]) -> None:
     layout_names = _layout_names()
     prune = not any(name.split("_", 2)[1] in layout_names for name in methods)
     # visit_<Node>_<field>: node class names have no underscore, so a second one marks a field hook
     hooked = {name.split("_", 2)[1] for name in methods if name.count("_") >= 2}
+    inert = _inert(frozenset(name.split("_", 2)[1] for name in methods), prune)
     table: Dict[type, tuple] = {}
     empty: Tuple[VisitorMethod, ...] = ()
 
@@ -319,26 +328,32 @@ def _walk_methods(root: CSTNode, methods: Mapping[str, List[VisitorMethod]]) -> 
                 if before is None:
                     if kind == _MANY and child is not None:
                         for item in child:
-                            visit(item)
+                            if item.__class__ not in inert:
+                                visit(item)
                     elif kind == _ONE:
-                        if child is not None and child.__class__ is not MaybeSentinel:
+                        if child is not None and child.__class__ is not MaybeSentinel and child.__class__ not in inert:
                             visit(child)
-                    elif isinstance(child, CSTNode):
-                        visit(child)
-                    elif child is not None and child.__class__ is not MaybeSentinel:
+                    elif child is None or child.__class__ is MaybeSentinel:
+                        pass
+                    elif isinstance(child, (tuple, list)):  # a node or a sequence of them (ImportFrom.names)
                         for item in child:
-                            visit(item)
+                            if item.__class__ not in inert:
+                                visit(item)
+                    elif child.__class__ not in inert:
+                        visit(child)
                     continue
                 absent = child is None or child.__class__ is MaybeSentinel
                 if absent and not present:
                     continue
                 for method in before:
                     method(node)
-                if isinstance(child, CSTNode):
-                    visit(child)
-                elif not absent:
+                if absent:
+                    pass
+                elif isinstance(child, (tuple, list)):  # cheaper than isinstance(child, CSTNode), an ABC
                     for item in child:
                         visit(item)
+                else:
+                    visit(child)
                 for method in after:
                     method(node)
         for method in leaves:
@@ -404,10 +419,33 @@ def _visit_table(visitor_class: type) -> Dict[type, tuple]:
     return {}
 
 
+@functools.lru_cache(maxsize=64)
+def _reproducible(cls: type) -> bool:
+    """Whether `visit` makes the calls libcst would for a visitor of this class: a `CSTVisitor`
+    with libcst's own dispatch and no attribute (`visit_<Node>_<field>`) hooks."""
+    return (issubclass(cls, cst.CSTVisitor) and cls.on_visit is cst.CSTVisitor.on_visit
+            and cls.on_leave is cst.CSTVisitor.on_leave
+            and cls.on_visit_attribute is cst.CSTVisitor.on_visit_attribute
+            and cls.on_leave_attribute is cst.CSTVisitor.on_leave_attribute
+            and not any(name.count("_") >= 2 for name in method_names(cls)))
+
+
+@functools.lru_cache(maxsize=64)
+def _visit_inert(visitor_class: type) -> FrozenSet[type]:
+    """The node classes `visit` need not enter for a visitor of this class (see `_inert`)."""
+    hooked = frozenset(name.split("_", 1)[1] for name in method_names(visitor_class))
+    return _inert(hooked, _visit_prunes(visitor_class))
+
+
+def _visit_prunes(visitor_class: type) -> bool:
+    """Whether `visit` leaves out layout-only fields: no hook of this class looks at layout."""
+    layout_names = _layout_names()
+    return not any(name.split("_", 1)[1] in layout_names for name in method_names(visitor_class))
+
+
 def _visit_entry(visitor_class: type, table: Dict[type, tuple], node_class: type) -> tuple:
     names = method_names(visitor_class)
-    layout_names = _layout_names()
-    prune = not any(name.split("_", 1)[1] in layout_names for name in names)
+    prune = _visit_prunes(visitor_class)
     name = node_class.__name__
     found = (_unbound(visitor_class, f"visit_{name}", names), _unbound(visitor_class, f"leave_{name}", names),
              child_fields(node_class, prune))
@@ -429,15 +467,11 @@ def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
     """`node.visit(visitor)` for a read-only `CSTVisitor`: the same `visit_*` (a False
     result skips the children) and `leave_*` calls, without rebuilding the tree."""
     cls = type(visitor)
-    names = method_names(cls)
-    if (not isinstance(visitor, cst.CSTVisitor) or cls.on_visit is not cst.CSTVisitor.on_visit
-            or cls.on_leave is not cst.CSTVisitor.on_leave
-            or cls.on_visit_attribute is not cst.CSTVisitor.on_visit_attribute
-            or cls.on_leave_attribute is not cst.CSTVisitor.on_leave_attribute
-            or any(name.count("_") >= 2 for name in names)):
+    if not _reproducible(cls):
         node.visit(visitor)  # hooks this walk does not reproduce: let libcst do it
         return
     table = _visit_table(cls)
+    inert = _visit_inert(cls)
 
     def go(current: CSTNode) -> None:
         found = table.get(current.__class__)
@@ -455,8 +489,9 @@ def visit(node: CSTNode, visitor: cst.CSTVisitor) -> None:
                         continue
                     if isinstance(child, (tuple, list)):
                         for item in child:
-                            go(item)
-                    else:
+                            if item.__class__ not in inert:
+                                go(item)
+                    elif child.__class__ not in inert:
                         go(child)
         if after is not None:
             after(visitor, current)

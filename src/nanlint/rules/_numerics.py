@@ -101,13 +101,13 @@ class NumericsRule(Rule):
     # --- autograd context ----------------------------------------------------------
 
     def _turns_grad_off(self, expr: cst.BaseExpression) -> bool:
-        call = expr if isinstance(expr, cst.Call) else None
+        call = expr if type(expr) is cst.Call else None
         qualified = self.qualified_name(call.func if call is not None else expr)
         if qualified in _NO_GRAD:
             return True
         if call is not None and qualified in _SET_GRAD_ENABLED:
             flag = argument_value(call, ("mode",), 0)
-            return isinstance(flag, cst.Name) and flag.value == "False"
+            return type(flag) is cst.Name and flag.value == "False"
         return False
 
     def visit_With(self, node: cst.With) -> None:
@@ -131,7 +131,7 @@ class NumericsRule(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-        methods = frozenset(item.name.value for item in body if isinstance(item, cst.FunctionDef))
+        methods = frozenset(item.name.value for item in body if type(item) is cst.FunctionDef)
         self._definitions.append((node, self.semantic.is_model_class(node), methods))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -172,7 +172,7 @@ class NumericsRule(Rule):
                     found.append(True)
 
             def visit_Call(self, node: cst.Call) -> None:
-                if isinstance(node.func, cst.Attribute) and node.func.attr.value in _DETACHING_METHODS:
+                if type(node.func) is cst.Attribute and node.func.attr.value in _DETACHING_METHODS:
                     found.append(True)
 
         for candidate in {id(expr): expr, id(self.origin(expr)): self.origin(expr)}.values():
@@ -200,7 +200,7 @@ class NumericsRule(Rule):
     def producing_framework(self, expr: cst.BaseExpression) -> Optional[str]:
         """The framework of the first known operation that produces `expr` (through variables)."""
         for node in self._walk_origin(expr):
-            if isinstance(node, cst.Call) and self.operation(node) is not None:
+            if type(node) is cst.Call and self.operation(node) is not None:
                 framework = self.framework(node)
                 if framework is not None and framework != "builtins":
                     return framework
@@ -211,12 +211,12 @@ class NumericsRule(Rule):
             return
         expr = self.origin(expr)
         yield expr
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             yield from self._walk_origin(expr.left, depth + 1)
             yield from self._walk_origin(expr.right, depth + 1)
-        elif isinstance(expr, cst.UnaryOperation):
+        elif type(expr) is cst.UnaryOperation:
             yield from self._walk_origin(expr.expression, depth + 1)
-        elif isinstance(expr, cst.Call) and self.operation(expr) is not None:
+        elif type(expr) is cst.Call and self.operation(expr) is not None:
             operand = self.semantic.operand(expr)
             if operand is not None:
                 yield from self._walk_origin(operand, depth + 1)
@@ -234,7 +234,7 @@ class NumericsRule(Rule):
         value-preserving calls (`.float()`, `.detach()`, `.view(...)`, `stop_gradient(...)`)."""
         seen: Set[str] = set()
         for _ in range(_MAX_ORIGIN_STEPS):
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 if expr.value in seen:
                     break
                 seen.add(expr.value)
@@ -243,7 +243,7 @@ class NumericsRule(Rule):
                     break
                 expr = bound
                 continue
-            if isinstance(expr, cst.Call):
+            if type(expr) is cst.Call:
                 inner = self._preserved(expr)
                 if inner is None:
                     break
@@ -254,7 +254,7 @@ class NumericsRule(Rule):
 
     def _preserved(self, call: cst.Call) -> Optional[cst.BaseExpression]:
         func = call.func
-        if isinstance(func, cst.Attribute) and not self.semantic.is_module_reference(func.value):
+        if type(func) is cst.Attribute and not self.semantic.is_module_reference(func.value):
             if func.attr.value in names.VALUE_PRESERVING_METHODS:
                 return func.value
             return None
@@ -266,7 +266,7 @@ class NumericsRule(Rule):
     def op_origin(self, expr: cst.BaseExpression, *operations: str) -> Optional[cst.Call]:
         """The call that produced `expr` if it is one of `operations`."""
         found = self.origin(expr)
-        if isinstance(found, cst.Call) and self.operation(found) in operations:
+        if type(found) is cst.Call and self.operation(found) in operations:
             return found
         return None
 
@@ -288,7 +288,7 @@ class NumericsRule(Rule):
         """(min, max) of an array built from literal numbers (`np.array([[1, 2], [3, 4]])`) or
         sampled uniformly on [0, 1) (`np.random.rand(5, 5)`); None otherwise."""
         found = self.origin(expr)  # `np.array([...])` keeps its argument's values: origin is the literal
-        if isinstance(found, cst.Call):
+        if type(found) is cst.Call:
             qualified = self.qualified_name(found.func) or ""
             if qualified in names.UNIT_UNIFORM_SAMPLERS and not any(arg.keyword is not None for arg in found.args):
                 return (0.0, 1.0)
@@ -314,7 +314,7 @@ class NumericsRule(Rule):
     def difference(self, expr: cst.BaseExpression) -> Optional[cst.BinaryOperation]:
         """`a - b` of two non-constant values (not a complement such as `1 - p`)."""
         found = self.origin(expr)
-        if isinstance(found, cst.BinaryOperation) and isinstance(found.operator, cst.Subtract):
+        if type(found) is cst.BinaryOperation and type(found.operator) is cst.Subtract:
             if not self.is_constant(found.left) and not self.is_constant(found.right):
                 return found
         return None
@@ -323,12 +323,12 @@ class NumericsRule(Rule):
         """`(a - b) ** 2`, `(a - b).pow(2)`, `square(a - b)`, `abs(a - b)`, `d * d` for d = a - b."""
         found = self.origin(expr)
         base: Optional[cst.BaseExpression] = None
-        if isinstance(found, cst.BinaryOperation):
-            if isinstance(found.operator, cst.Power) and self.is_constant(found.right, 2):
+        if type(found) is cst.BinaryOperation:
+            if type(found.operator) is cst.Power and self.is_constant(found.right, 2):
                 base = found.left
-            elif isinstance(found.operator, cst.Multiply) and found.left.deep_equals(found.right):
+            elif type(found.operator) is cst.Multiply and found.left.deep_equals(found.right):
                 base = found.left
-        elif isinstance(found, cst.Call):
+        elif type(found) is cst.Call:
             op = self.operation(found)
             if op in ("square", "abs"):
                 base = self.semantic.operand(found)
@@ -341,7 +341,7 @@ class NumericsRule(Rule):
     def distance_like(self, expr: cst.BaseExpression) -> Optional[cst.BinaryOperation]:
         """A sum or mean of squared differences (0 wherever the two sides meet): the difference."""
         found = self.origin(expr)
-        if isinstance(found, cst.Call) and self.operation(found) in ("sum", "mean"):
+        if type(found) is cst.Call and self.operation(found) in ("sum", "mean"):
             inner = self.semantic.operand(found)
             return self.squared_difference(inner) if inner is not None else None
         return self.squared_difference(found)
@@ -353,12 +353,12 @@ class NumericsRule(Rule):
 
     def _expanded(self, expr: cst.BaseExpression) -> bool:
         found = strip_parens(expr)
-        if isinstance(found, cst.Subscript):
-            return any(isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.Name)
+        if type(found) is cst.Subscript:
+            return any(type(element.slice) is cst.Index and type(element.slice.value) is cst.Name
                        and element.slice.value.value == "None" for element in found.slice)
-        if isinstance(found, cst.Call):
+        if type(found) is cst.Call:
             func = found.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            name = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else ""
             return name in ("unsqueeze", "expand_dims")
         return False
 
@@ -373,10 +373,10 @@ class NumericsRule(Rule):
         found = self.origin(expr)
         if found is not expr and "max-shifted" in self.semantic.value(found).tags:
             return True
-        if isinstance(found, cst.BinaryOperation):
-            if isinstance(found.operator, cst.Multiply):
+        if type(found) is cst.BinaryOperation:
+            if type(found.operator) is cst.Multiply:
                 return self.max_shifted(found.left, depth + 1) or self.max_shifted(found.right, depth + 1)
-            if isinstance(found.operator, cst.Divide):
+            if type(found.operator) is cst.Divide:
                 return self.max_shifted(found.left, depth + 1)
         return False
 
@@ -398,12 +398,12 @@ class NumericsRule(Rule):
             found_value = self.semantic.value(found)
             if found_value.hi is not None and found_value.hi <= EXP_SAFE_BOUND:
                 return True
-        if isinstance(found, cst.BinaryOperation):
-            if isinstance(found.operator, cst.Multiply):
+        if type(found) is cst.BinaryOperation:
+            if type(found.operator) is cst.Multiply:
                 return any(self._nonpositive(side) for side in (found.left, found.right))
-            if isinstance(found.operator, cst.Divide):
+            if type(found.operator) is cst.Divide:
                 return self._nonpositive(found.left)
-        if (isinstance(found, cst.Call) and isinstance(found.func, cst.Attribute)
+        if (type(found) is cst.Call and type(found.func) is cst.Attribute
                 and found.func.attr.value in ("mul", "multiply") and len(found.args) == 1):
             # `d2.mul(-t)`: a non-negative value scaled by a non-positive factor.
             receiver, factor = found.func.value, found.args[0].value
@@ -440,7 +440,7 @@ class NumericsRule(Rule):
 
     def added_to_one(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
         """`x` of `1 + x` or `x + 1` (the 1 may be a constant name); None for anything else."""
-        if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add)):
+        if not (type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Add):
             return None
         for one, other in ((expr.left, expr.right), (expr.right, expr.left)):
             if self.is_constant(one, 1):

@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
-from nanlint.rule import Invalid, Valid
+from nanlint.rule import Invalid, Valid, for_operations
 from nanlint.rules._numerics import NumericsRule, float32, source, strip_parens, token_triggers
 from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value, string_value
@@ -113,6 +113,7 @@ class SqrtOfPossiblyZero(NumericsRule):
         Invalid("import tensorflow as tf\ndef triplet_loss(a, p):\n    return tf.norm(a - p, axis=-1)", line=3, col=12),
     ]
 
+    @for_operations("sqrt", "norm")
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
         if op == "sqrt":
@@ -222,9 +223,10 @@ class FractionalPowerOfNegative(NumericsRule):
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, cst.Power):
+        if type(node.operator) is cst.Power:
             self._check(node, node.left, node.right, None)
 
+    @for_operations("pow")
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) != "pow":
             return
@@ -353,6 +355,7 @@ class InverseTrigAtDomainEdge(NumericsRule):
                 line=6, col=5),
     ]
 
+    @for_operations("acos", "asin", "atanh")
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
         if op not in ("acos", "asin", "atanh"):

@@ -14,7 +14,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from nanlint import names
-from nanlint.rule import Invalid, Rule, Valid
+from nanlint.rule import Invalid, Rule, Valid, for_operations
 from nanlint.semantic.calls import argument_value, dotted_name
 from nanlint.semantic.precision import (
     FLOAT32,
@@ -71,9 +71,9 @@ class PrecisionRule(Rule):
 
     def _substituted(self, expr: cst.BaseExpression) -> Optional[str]:
         """`1 - epsilon` -> "1 - 1e-8": the expression with its names replaced by their constants."""
-        if is_literal(expr) and not isinstance(expr, cst.BinaryOperation):
+        if is_literal(expr) and type(expr) is not cst.BinaryOperation:
             return source(expr)
-        if isinstance(expr, cst.BinaryOperation) and not expr.lpar:
+        if type(expr) is cst.BinaryOperation and not expr.lpar:
             left, right = self._substituted(expr.left), self._substituted(expr.right)
             if left is None or right is None:
                 return None
@@ -87,10 +87,10 @@ class PrecisionRule(Rule):
 
 def _one_minus(expr: cst.BaseExpression, semantic, depth: int = 0) -> bool:  # type: ignore[no-untyped-def]
     """`1 - eps`, `1.0 - 1e-8`, or a name bound to one."""
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract):
+    if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Subtract:
         left, right = semantic.constant(expr.left), semantic.constant(expr.right)
         return left == 1 and right is not None and right > 0
-    if isinstance(expr, cst.Name) and depth < 3:
+    if type(expr) is cst.Name and depth < 3:
         binding = semantic.scopes.lookup(expr.value)
         if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
             return _one_minus(binding.node, semantic, depth + 1)
@@ -174,12 +174,13 @@ class EpsilonVanishesInDtype(PrecisionRule):
         Invalid("import torch\nx = h.to(torch.float16)\np = x.sigmoid().clamp(1e-5, 1 - 1e-5)", line=3, col=5),
     ]
 
+    @for_operations("clamp")
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) == "clamp":
             self._check_clamp(node)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, cst.Add):
+        if type(node.operator) is not cst.Add:
             return
         for guard, other in ((node.right, node.left), (node.left, node.right)):
             eps = self.constant(guard)
@@ -199,7 +200,7 @@ class EpsilonVanishesInDtype(PrecisionRule):
     def _check_clamp(self, call: cst.Call) -> None:
         method = self.semantic.is_method_call(call)
         floor_position = 0 if method else 1
-        func_name = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+        func_name = call.func.attr.value if type(call.func) is cst.Attribute else ""
         floor_expr = argument_value(call, _FLOOR_KEYWORDS, floor_position)
         ceiling_expr = None if "min" in func_name else argument_value(call, _CEILING_KEYWORDS, floor_position + 1)
         dtype = self._working_dtype(call)
@@ -229,13 +230,13 @@ class EpsilonVanishesInDtype(PrecisionRule):
     def _below_one(self, expr: cst.BaseExpression) -> bool:
         """A uniform sample in [0, 1) (`torch.rand`, `np.random.rand`), through local names."""
         for _ in range(4):
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 binding = self.semantic.scopes.lookup(expr.value)
                 if not (isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression)):
                     return False
                 expr = binding.node
                 continue
-            if isinstance(expr, cst.Call):
+            if type(expr) is cst.Call:
                 qualified = self.qualified_name(expr)
                 if qualified in names.UNIT_UNIFORM_SAMPLERS:
                     if not qualified.endswith(".uniform"):
@@ -257,7 +258,7 @@ class EpsilonVanishesInDtype(PrecisionRule):
             return self.precision.default_dtype
         qualified = self.qualified_name(call)
         if qualified is None:
-            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+            method = call.func.attr.value if type(call.func) is cst.Attribute else ""
             if method.startswith("clamp"):
                 return Dtype("float32", "PyTorch's default dtype")
             return Dtype("float64", "`.clip()` may be NumPy's")  # only what vanishes even in float64
@@ -345,7 +346,7 @@ class AdamEpsilonInHalf(PrecisionRule):
             return
         keyword, position, default = spec
         fused = argument_value(node, ("fused",))
-        if isinstance(fused, cst.Name) and fused.value == "True":
+        if type(fused) is cst.Name and fused.value == "True":
             return
         eps_expr = argument_value(node, (keyword,), position)
         eps = self.constant(eps_expr) if eps_expr is not None else default
@@ -384,7 +385,7 @@ class AdamEpsilonInHalf(PrecisionRule):
         stack: List[cst.CSTNode] = [params]
         while stack:
             node = stack.pop()
-            if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            if (type(node) is cst.Call and type(node.func) is cst.Attribute
                     and node.func.attr.value in ("parameters", "named_parameters")):
                 return node.func.value
             stack.extend(reversed(children(node)))  # `node.children`, without libcst rebuilding the node
@@ -470,7 +471,7 @@ class MaskValueOverflowsHalf(PrecisionRule):
             self._check(*site)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, cst.Multiply):
+        if type(node.operator) is not cst.Multiply:
             return
         for value_expr, tensor in ((node.right, node.left), (node.left, node.right)):
             value = self.constant(value_expr)
@@ -492,7 +493,7 @@ class MaskValueOverflowsHalf(PrecisionRule):
 
     def _mask_site(self, call: cst.Call) -> Optional[Tuple[cst.BaseExpression, cst.BaseExpression, float]]:
         """(masked tensor, value expression, value) for masked_fill / where / full_like."""
-        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        method = call.func.attr.value if type(call.func) is cst.Attribute else None
         qualified = self.qualified_name(call)
         pairs: List[Tuple[Optional[cst.BaseExpression], Optional[cst.BaseExpression]]] = []
         if method in ("masked_fill", "masked_fill_") and qualified is None:

@@ -8,7 +8,7 @@ from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
-from nanlint.rule import Invalid, Valid
+from nanlint.rule import Invalid, Valid, for_operations
 from nanlint.rules._numerics import NumericsRule, source, token_triggers
 from nanlint.semantic.calls import argument_value
 from nanlint.semantic.scope import ValueBinding
@@ -94,6 +94,7 @@ class LogOfSumOfExp(_ExpRule):
         Invalid("import torch\ne = x.exp()\ns = e.sum(-1)\nlse = s.log()", line=4, col=7),
     ]
 
+    @for_operations("log")
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) != "log":
             return
@@ -186,6 +187,7 @@ class LogOfOnePlusExp(_ExpRule):
         Invalid("import tensorflow as tf\nt = tf.exp(z) + 1.0\ny = tf.math.log(t)", line=3, col=5),
     ]
 
+    @for_operations("log", "log1p")
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
         if op not in ("log", "log1p"):
@@ -263,13 +265,14 @@ class NaiveSoftmax(_ExpRule):
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, cst.Divide):
+        if type(node.operator) is cst.Divide:
             self._check(node, node.left, node.right)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.operator, cst.DivideAssign):
             self._check(node, node.target, node.value)
 
+    @for_operations("div")
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) != "div":
             return
@@ -299,7 +302,7 @@ class NaiveSoftmax(_ExpRule):
         if found is not None:
             return found
         expr = self.origin(denominator)
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Add:
             for side in (expr.left, expr.right):
                 found = self.op_origin(side, "sum")
                 if found is not None:
@@ -307,7 +310,7 @@ class NaiveSoftmax(_ExpRule):
         return None
 
     def _same_exp(self, numerator: cst.BaseExpression, numerator_exp: cst.Call, summed: cst.BaseExpression) -> bool:
-        if isinstance(numerator, cst.Name) and isinstance(summed, cst.Name) and numerator.value == summed.value:
+        if type(numerator) is cst.Name and type(summed) is cst.Name and numerator.value == summed.value:
             return True
         summed_exp = self.op_origin(summed, "exp")
         if summed_exp is None:
@@ -407,20 +410,20 @@ class UnboundedExp(_ExpRule):
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         value = original_node.value
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return
         for target in original_node.targets:
             if not isinstance(target.target, (cst.Tuple, cst.List)):
                 continue
             for element in target.target.elements:
-                if isinstance(element.value, cst.Name):
+                if type(element.value) is cst.Name:
                     binding = self.semantic.scopes.lookup(element.value.value)
                     if isinstance(binding, ValueBinding):
                         self._unpacked[id(binding)] = (binding, value)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _IN_PLACE_CLAMPS and isinstance(func.value, cst.Name):
+        if type(func) is cst.Attribute and func.attr.value in _IN_PLACE_CLAMPS and type(func.value) is cst.Name:
             binding = self.semantic.scopes.lookup(func.value.value)
             if isinstance(binding, ValueBinding):
                 self._clamped[id(binding)] = binding
@@ -439,18 +442,18 @@ class UnboundedExp(_ExpRule):
     def _scaled_name(self, expr: cst.BaseExpression) -> Optional[cst.Name]:
         """`logvar`, `0.5 * logvar`, `logvar / 2`, `-logvar`, `logvar.mul(0.5)` -> the name."""
         for _ in range(4):
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 return expr
-            if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
                 expr = expr.expression
-            elif isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Multiply, cst.Divide)):
+            elif type(expr) is cst.BinaryOperation and isinstance(expr.operator, (cst.Multiply, cst.Divide)):
                 if self.is_constant(expr.right):
                     expr = expr.left
-                elif isinstance(expr.operator, cst.Multiply) and self.is_constant(expr.left):
+                elif type(expr.operator) is cst.Multiply and self.is_constant(expr.left):
                     expr = expr.right
                 else:
                     return None
-            elif (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+            elif (type(expr) is cst.Call and type(expr.func) is cst.Attribute
                   and expr.func.attr.value in ("mul", "div", "multiply", "divide") and len(expr.args) == 1
                   and self.is_constant(expr.args[0].value)):
                 expr = expr.func.value
@@ -473,7 +476,7 @@ class UnboundedExp(_ExpRule):
         if binding.node is None:
             return "parameter" in getattr(value, "tags", ()) and self._in_reparameterize()
         produced = self.origin(name)
-        return isinstance(produced, cst.Call) and self._is_layer_call(produced)
+        return type(produced) is cst.Call and self._is_layer_call(produced)
 
     def _is_layer_call(self, call: cst.Call) -> bool:
         """A network layer or model applied to something: `self.fc_var(h)` (an attribute of
@@ -482,7 +485,7 @@ class UnboundedExp(_ExpRule):
         if self.operation(call) is not None:
             return False
         func = call.func
-        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        last = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else None
         if last is None or last in _BOUNDING_CALLS:
             return False
         if last in _SPLITTERS:
@@ -490,7 +493,7 @@ class UnboundedExp(_ExpRule):
             return inner is not None and self._is_layer_output(inner)
         if "model-output" in self.semantic.value(call).tags:
             return True
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+        if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self":
             enclosing = self.enclosing_class()
             return enclosing is not None and last not in enclosing[2]
         return False
@@ -498,9 +501,9 @@ class UnboundedExp(_ExpRule):
     def _is_layer_output(self, expr: cst.BaseExpression) -> bool:
         """A layer call's result, possibly masked (`self.proj(h) * mask`)."""
         found = self.origin(expr)
-        if isinstance(found, cst.Call):
+        if type(found) is cst.Call:
             return self._is_layer_call(found)
-        if isinstance(found, cst.BinaryOperation) and isinstance(found.operator, cst.Multiply):
+        if type(found) is cst.BinaryOperation and type(found.operator) is cst.Multiply:
             return any(isinstance(self.origin(side), cst.Call) and self._is_layer_call(self.origin(side))
                        for side in (found.left, found.right))
         return False

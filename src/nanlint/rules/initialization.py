@@ -37,15 +37,15 @@ _SHAPE_ATTRIBUTES = frozenset({"shape", "ndim"})
 def _tensor_name(expr: cst.BaseExpression) -> Optional[str]:
     """`self.w` / `module.w.data` / `self.w[0]` / `w` -> "w"."""
     while True:
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             expr = expr.value
-        elif isinstance(expr, cst.Attribute) and expr.attr.value in _SAME_TENSOR:
+        elif type(expr) is cst.Attribute and expr.attr.value in _SAME_TENSOR:
             expr = expr.value
         else:
             break
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return expr.attr.value
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
     return None
 
@@ -159,7 +159,7 @@ class UninitializedEmpty(_ScopedRule):
     # --- allocations -------------------------------------------------------------------
 
     def _allocation(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
         dtype_expr = argument_value(expr, ("dtype",))
         dtype = self.qualified_name(dtype_expr) if dtype_expr is not None else None
@@ -174,10 +174,10 @@ class UninitializedEmpty(_ScopedRule):
                 return None
             if any(isinstance(s, (cst.List, cst.Tuple, cst.ListComp, cst.SimpleString)) for s in sizes):
                 return None
-            if len(sizes) >= 2 or isinstance(sizes[0], cst.Integer):
+            if len(sizes) >= 2 or type(sizes[0]) is cst.Integer:
                 return expr
             return None
-        if (qualified is None and isinstance(expr.func, cst.Attribute)
+        if (qualified is None and type(expr.func) is cst.Attribute
                 and expr.func.attr.value in names.UNINITIALIZED_METHODS):
             return expr
         return None
@@ -186,12 +186,12 @@ class UninitializedEmpty(_ScopedRule):
         direct = self._allocation(expr)
         if direct is not None:
             return direct
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self._pending.get((self.scope_key(), expr.value))
         return None
 
     def _consume(self, expr: cst.BaseExpression) -> None:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             self._pending.pop((self.scope_key(), expr.value), None)
 
     def _use(self, expr: cst.BaseExpression, where: cst.CSTNode) -> None:
@@ -201,7 +201,7 @@ class UninitializedEmpty(_ScopedRule):
             return
         self._consume(expr)
         what = (self.qualified_name(allocation) or f".{allocation.func.attr.value}").replace("numpy.", "np.")  # type: ignore[union-attr]
-        subject = f"`{source(expr)}` holds uninitialized memory from `{what}` and" if isinstance(expr, cst.Name) \
+        subject = f"`{source(expr)}` holds uninitialized memory from `{what}` and" if type(expr) is cst.Name \
             else f"Uninitialized memory from `{what}`"
         self.report(where, f"{subject} is used in arithmetic before anything fills it: it can contain NaN or huge values")
 
@@ -213,21 +213,21 @@ class UninitializedEmpty(_ScopedRule):
             # may not replace it on the path that reaches the use: only fresh names are followed.
             scope = self.semantic.scopes.current
             self._rebinding.update(id(t.target) for t in node.targets
-                                   if isinstance(t.target, cst.Name) and t.target.value in scope.bindings)
+                                   if type(t.target) is cst.Name and t.target.value in scope.bindings)
         for target in node.targets:
             self._targets[id(node.value)] = target.target
-            writes = isinstance(target.target, cst.Subscript) or (
-                isinstance(target.target, cst.Attribute) and target.target.attr.value in _SAME_TENSOR)
+            writes = type(target.target) is cst.Subscript or (
+                type(target.target) is cst.Attribute and target.target.attr.value in _SAME_TENSOR)
             name = _tensor_name(target.target) if writes else None
             if name is not None:
                 self._initialized.add(name)  # `self.w.data = ...`, `w[...] = ...`
-                if isinstance(target.target, cst.Subscript):
+                if type(target.target) is cst.Subscript:
                     self._consume(target.target.value)
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         allocation = self._allocation(original_node.value)
         for target in original_node.targets:
-            if isinstance(target.target, cst.Name):
+            if type(target.target) is cst.Name:
                 key = (self.scope_key(), target.target.value)
                 if allocation is not None and id(target.target) not in self._rebinding:
                     self._pending[key] = allocation
@@ -235,9 +235,9 @@ class UninitializedEmpty(_ScopedRule):
                     self._pending.pop(key, None)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name):
+        if type(node.target) is cst.Name:
             self._use(node.target, node)
-        elif isinstance(node.target, cst.Subscript):
+        elif type(node.target) is cst.Subscript:
             self._consume(node.target.value)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -260,18 +260,18 @@ class UninitializedEmpty(_ScopedRule):
         while stack:
             node = stack.pop()
             tested: Optional[cst.BaseExpression] = None
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _SHAPE_METHODS:
+            if type(node) is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value in _SHAPE_METHODS:
                 tested = node.func.value
-            elif isinstance(node, cst.Attribute) and node.attr.value in _SHAPE_ATTRIBUTES:
+            elif type(node) is cst.Attribute and node.attr.value in _SHAPE_ATTRIBUTES:
                 tested = node.value
-            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "len" and node.args:
+            elif type(node) is cst.Call and type(node.func) is cst.Name and node.func.value == "len" and node.args:
                 tested = node.args[0].value
             if tested is not None and self._pending_allocation(tested) is not None:
                 self._consume(tested)
             stack.extend(children(node))
 
     def visit_For(self, node: cst.For) -> None:
-        if isinstance(node.target, cst.Name) and isinstance(node.iter, (cst.List, cst.Tuple)):
+        if type(node.target) is cst.Name and isinstance(node.iter, (cst.List, cst.Tuple)):
             members = {_tensor_name(e.value) for e in node.iter.elements}
             self._loops.append((node, node.target.value, {m for m in members if m}))
 
@@ -300,7 +300,7 @@ class UninitializedEmpty(_ScopedRule):
             data = argument_value(node, ("data",), 0)
             allocation = self._pending_allocation(data) if data is not None else None
             frozen = argument_value(node, ("requires_grad",), 1)
-            if allocation is not None and isinstance(frozen, cst.Name) and frozen.value == "False":
+            if allocation is not None and type(frozen) is cst.Name and frozen.value == "False":
                 self._consume(data)  # type: ignore[arg-type]
                 return  # frozen storage, filled by loading a checkpoint
             if allocation is not None:
@@ -310,16 +310,16 @@ class UninitializedEmpty(_ScopedRule):
                 if name is not None:
                     self._parameters.append((allocation, name, self.owner_key()))
             return
-        if isinstance(func, cst.Attribute) and qualified is None:
+        if type(func) is cst.Attribute and qualified is None:
             method = func.attr.value
             receiver = func.value
             if method == "register_parameter":
                 label = string_value(argument_value(node, ("name",), 0))
                 value = argument_value(node, ("param",), 1)
-                if label and isinstance(value, cst.Call):
+                if label and type(value) is cst.Call:
                     self._targets[id(value)] = cst.Name(label)
                 return
-            if isinstance(receiver, cst.Name) and receiver.value == "self" and (
+            if type(receiver) is cst.Name and receiver.value == "self" and (
                     _INIT_METHOD.search(method) or method == "apply"):
                 if self.owner_key():
                     self._initializing_classes.add(self.owner_key())
@@ -339,7 +339,7 @@ class UninitializedEmpty(_ScopedRule):
             if operand is not None:
                 self._use(operand, node)
         # Anything else handed a pending allocation may fill it (`torch.add(a, b, out=x)`, `fill(x)`).
-        leaf = (qualified or "").rsplit(".", 1)[-1] or (func.attr.value if isinstance(func, cst.Attribute) else "")
+        leaf = (qualified or "").rsplit(".", 1)[-1] or (func.attr.value if type(func) is cst.Attribute else "")
         initializer = leaf.endswith("_") or "init" in leaf.lower()
         if qualified in names.OPTIMIZERS:
             self._trains = True
@@ -457,7 +457,7 @@ class LargeInitScale(_ScopedRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._targets[id(node.value)] = target.target
-            if isinstance(node.value, cst.Call) and isinstance(target.target, cst.Attribute):
+            if type(node.value) is cst.Call and type(target.target) is cst.Attribute:
                 leaf = (self.qualified_name(node.value) or "").rsplit(".", 1)[-1]
                 if leaf in _EMBEDDING_CLASSES:
                     self._embedding_attributes.add(target.target.attr.value)
@@ -480,7 +480,7 @@ class LargeInitScale(_ScopedRule):
         stack: List[cst.CSTNode] = [test]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "isinstance":
+            if type(node) is cst.Call and type(node.func) is cst.Name and node.func.value == "isinstance":
                 classes = argument_value(node, (), 1)
                 items = [e.value for e in classes.elements] if isinstance(classes, (cst.Tuple, cst.List)) else [classes]
                 for item in items:
@@ -506,14 +506,14 @@ class LargeInitScale(_ScopedRule):
                 return
         elif spec is not None:
             return  # a Keras/JAX initializer is judged where it is passed as a kernel initializer
-        elif qualified is None and isinstance(node.func, cst.Attribute) and node.func.attr.value in names.INITIALIZER_SCALE_METHODS:
+        elif qualified is None and type(node.func) is cst.Attribute and node.func.attr.value in names.INITIALIZER_SCALE_METHODS:
             spec = names.INITIALIZER_SCALE_METHODS[node.func.attr.value]
             target = node.func.value
             if not self._is_weight(target):
                 return
         elif qualified in names.TF_VARIABLES:
             initial = argument_value(node, ("initial_value",), 0)
-            if not isinstance(initial, cst.Call):
+            if type(initial) is not cst.Call:
                 return
             spec = names.TF_RANDOM_INITIAL_VALUES.get(self.qualified_name(initial) or "")
             if spec is None or not self._tf_weight(node, initial):
@@ -526,11 +526,11 @@ class LargeInitScale(_ScopedRule):
 
     def _kernel_initializer(self, value: cst.BaseExpression) -> None:
         """`Dense(..., kernel_initializer=RandomNormal(stddev=1.0))`, directly or through a name."""
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             binding = self.semantic.scopes.lookup(value.value)
             if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
                 value = binding.node
-        if not isinstance(value, cst.Call) or id(value) in self._judged:
+        if type(value) is not cst.Call or id(value) in self._judged:
             return
         spec = names.INITIALIZER_SCALES.get(self.qualified_name(value) or "")
         if spec is not None and not (self.qualified_name(value) or "").startswith("torch."):
@@ -571,12 +571,12 @@ class LargeInitScale(_ScopedRule):
         parts: List[str] = []
         expr = target
         while True:
-            if isinstance(expr, cst.Subscript):
+            if type(expr) is cst.Subscript:
                 expr = expr.value
-            elif isinstance(expr, cst.Attribute):
+            elif type(expr) is cst.Attribute:
                 parts.append(expr.attr.value)
                 expr = expr.value
-            elif isinstance(expr, cst.Name):
+            elif type(expr) is cst.Name:
                 parts.append(expr.value)
                 break
             else:

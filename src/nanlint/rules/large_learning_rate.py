@@ -117,7 +117,7 @@ class LargeLearningRate(Rule):
             self._table_members.update(id(member) for member in members)
 
     def _optimizer_call(self, node: cst.CSTNode) -> bool:
-        qualified = self.qualified_name(node) if isinstance(node, cst.Call) else None
+        qualified = self.qualified_name(node) if type(node) is cst.Call else None
         return bool(qualified) and qualified in names.OPTIMIZERS
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -7,7 +7,7 @@ from typing import ClassVar, FrozenSet, Optional
 import libcst as cst
 
 from nanlint.diagnostics import FixSafety
-from nanlint.rule import Invalid, NodeFix, Valid
+from nanlint.rule import Invalid, NodeFix, Valid, for_operations
 from nanlint.rules._numerics import NumericsRule
 
 
@@ -20,6 +20,7 @@ class _LogOfActivation(NumericsRule):
     method_fix: ClassVar[bool] = False
     fixable: ClassVar[FrozenSet[str]] = frozenset()
 
+    @for_operations("log", "log2", "log10")
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
         if op not in ("log", "log2", "log10"):

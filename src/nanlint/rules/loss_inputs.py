@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from nanlint import names
-from nanlint.rule import Invalid, Rule, Valid
+from nanlint.rule import Invalid, Rule, Valid, for_operations
 from nanlint.semantic.calls import argument_value, positional_count, string_value
 from nanlint.semantic.precision import FLOAT32, FLOAT64, FloatFormat, is_literal, round_to, shortest, source
 from nanlint.semantic.scope import ValueBinding
@@ -36,7 +36,7 @@ def _shown(expr: cst.BaseExpression, value: float) -> str:
 
 
 def _literal_bool(expr: Optional[cst.BaseExpression]) -> Optional[bool]:
-    if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
+    if type(expr) is cst.Name and expr.value in ("True", "False"):
         return expr.value == "True"
     return None
 
@@ -60,7 +60,7 @@ class LossRule(Rule):
             return
         for target in node.targets:
             attr = target.target
-            if isinstance(attr, cst.Attribute) and isinstance(attr.value, cst.Name) and attr.value.value == "self":
+            if type(attr) is cst.Attribute and type(attr.value) is cst.Name and attr.value.value == "self":
                 self._attributes[(id(owner), attr.attr.value)] = node.value
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -88,11 +88,11 @@ class LossRule(Rule):
 
     def definition(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         """What a name or `self.<attribute>` was assigned (one step), else None."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             binding = self.semantic.scopes.lookup(expr.value)
             if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
                 return binding.node
-        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+        elif type(expr) is cst.Attribute and type(expr.value) is cst.Name and expr.value.value == "self":
             owner = self._owner()
             if owner is not None:
                 return self._attributes.get((id(owner), expr.attr.value))
@@ -102,13 +102,13 @@ class LossRule(Rule):
         """(qualified name, constructor call): `F.nll_loss(...)` -> ("torch.nn.functional.nll_loss", None);
         `criterion(...)` after `criterion = nn.BCELoss()` -> ("torch.nn.BCELoss", that call)."""
         func = call.func
-        if isinstance(func, cst.Call):
+        if type(func) is cst.Call:
             return self.qualified_name(func.func), func
         qualified = self.qualified_name(func)
         if qualified is not None:
             return (None, None) if qualified.startswith("<local>.") else (qualified, None)
         bound = self.definition(func)
-        if isinstance(bound, cst.Call):
+        if type(bound) is cst.Call:
             return self.qualified_name(bound.func), bound
         if bound is not None:
             found = self.qualified_name(bound)
@@ -125,28 +125,28 @@ class LossRule(Rule):
                 if op in tags:
                     return op
         # `.squeeze()`, `.view(-1)`, `.float()` keep the values.
-        while (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+        while (type(expr) is cst.Call and type(expr.func) is cst.Attribute
                and expr.func.attr.value in names.VALUE_PRESERVING_METHODS
                and not self.semantic.is_module_reference(expr.func.value)):
             expr = expr.func.value
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             bound = self.definition(expr)
             return self.probability_source(bound, depth + 1) if bound is not None else None
-        if isinstance(expr, cst.Call) and positional_count(expr) >= 1:
+        if type(expr) is cst.Call and positional_count(expr) >= 1:
             return self._network_output(expr.func, depth)
         return None
 
     def _network_output(self, func: cst.BaseExpression, depth: int) -> Optional[str]:
         """The probability a network returns, for `model(x)` / `self.net(x)` / `Net()(x)`."""
-        ctor = func if isinstance(func, cst.Call) else self.definition(func)
+        ctor = func if type(func) is cst.Call else self.definition(func)
         for _ in range(3):  # `model = Net().to(device)`
-            if (isinstance(ctor, cst.Call) and isinstance(ctor.func, cst.Attribute)
+            if (type(ctor) is cst.Call and type(ctor.func) is cst.Attribute
                     and ctor.func.attr.value in names.VALUE_PRESERVING_METHODS | {"train", "eval"}
                     and not self.semantic.is_module_reference(ctor.func.value)):
                 ctor = ctor.func.value
-        if isinstance(ctor, cst.Name):
+        if type(ctor) is cst.Name:
             ctor = self.definition(ctor)
-        if not isinstance(ctor, cst.Call):
+        if type(ctor) is not cst.Call:
             return None
         qualified = self.qualified_name(ctor.func) or ""
         if qualified.startswith("<local>."):
@@ -322,7 +322,7 @@ class SoftmaxIntoNllLoss(LossRule):
 
 def _terms(node: cst.BaseExpression, consumed: set) -> List[cst.BaseExpression]:
     """The terms of a `+`/`-` chain (through parentheses)."""
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
+    if type(node) is cst.BinaryOperation and isinstance(node.operator, (cst.Add, cst.Subtract)):
         consumed.add(id(node))
         return _terms(node.left, consumed) + _terms(node.right, consumed)
     return [node]
@@ -330,9 +330,9 @@ def _terms(node: cst.BaseExpression, consumed: set) -> List[cst.BaseExpression]:
 
 def _factors(node: cst.BaseExpression) -> List[cst.BaseExpression]:
     """The factors of a product (through unary minus and parentheses)."""
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus:
         return _factors(node.expression)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+    if type(node) is cst.BinaryOperation and type(node.operator) is cst.Multiply:
         return _factors(node.left) + _factors(node.right)
     return [node]
 
@@ -416,7 +416,7 @@ class HandWrittenCrossEntropy(LossRule):
         self._consumed: set = set()
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, (cst.Add, cst.Subtract)) or id(node) in self._consumed:
+        if type(node.operator) not in (cst.Add, cst.Subtract) or id(node) in self._consumed:
             return
         plain: Dict[str, Tuple[cst.Call, cst.BaseExpression]] = {}
         complement: Dict[str, Tuple[cst.Call, cst.BaseExpression]] = {}
@@ -447,6 +447,7 @@ class HandWrittenCrossEntropy(LossRule):
             reason = f"the clamp's lower bound {low[len('vanished:'):]} is 0.0 in {fmt.name}, so `log(p)` is still -inf"
         self.report(node, f"Hand-written binary cross entropy: {reason}; the loss and its gradients turn NaN")
 
+    @for_operations("sum", "mean")
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) not in ("sum", "mean"):
             return
@@ -478,7 +479,7 @@ class HandWrittenCrossEntropy(LossRule):
 
     def _log_of(self, expr: cst.BaseExpression) -> Optional[Tuple[cst.Call, cst.BaseExpression, bool]]:
         """(log call, p, is it log(1 - p)) for `log(p)`, `log(1 - p)`, `log1p(-p)`."""
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
         op = self.operation(expr)
         if op not in ("log", "log1p"):
@@ -487,10 +488,10 @@ class HandWrittenCrossEntropy(LossRule):
         if argument is None:
             return None
         if op == "log1p":
-            if isinstance(argument, cst.UnaryOperation) and isinstance(argument.operator, cst.Minus):
+            if type(argument) is cst.UnaryOperation and type(argument.operator) is cst.Minus:
                 return expr, argument.expression, True
             return None
-        if (isinstance(argument, cst.BinaryOperation) and isinstance(argument.operator, cst.Subtract)
+        if (type(argument) is cst.BinaryOperation and type(argument.operator) is cst.Subtract
                 and self.semantic.constant(argument.left) == 1):
             return expr, argument.right, True
         return expr, argument, False
@@ -501,9 +502,9 @@ class HandWrittenCrossEntropy(LossRule):
 
     def _clamp_of(self, expr: cst.BaseExpression) -> Optional[cst.Call]:
         for _ in range(_MAX_DEPTH):
-            if isinstance(expr, cst.Call) and self.operation(expr) == "clamp":
+            if type(expr) is cst.Call and self.operation(expr) == "clamp":
                 return expr
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 bound = self.definition(expr)
                 if bound is None:
                     return None
@@ -516,7 +517,7 @@ class HandWrittenCrossEntropy(LossRule):
         position = 0 if self.semantic.is_method_call(clamp) else 1
         if floor:
             return argument_value(clamp, ("min", "clip_value_min", "a_min", "x_min", "min_value"), position)
-        func_name = clamp.func.attr.value if isinstance(clamp.func, cst.Attribute) else ""
+        func_name = clamp.func.attr.value if type(clamp.func) is cst.Attribute else ""
         if "min" in func_name:
             return None
         return argument_value(clamp, ("max", "clip_value_max", "a_max", "max_value"), position + 1)
@@ -634,13 +635,13 @@ class KerasFromLogitsMismatch(LossRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "add" and isinstance(func.value, cst.Name):
+        if type(func) is cst.Attribute and func.attr.value == "add" and type(func.value) is cst.Name:
             ctor = self.definition(func.value)
             layer = argument_value(node, ("layer",), 0)
-            if isinstance(ctor, cst.Call) and layer is not None and self.qualified_name(ctor.func) in names.KERAS_SEQUENTIAL:
+            if type(ctor) is cst.Call and layer is not None and self.qualified_name(ctor.func) in names.KERAS_SEQUENTIAL:
                 self._added[id(ctor)] = layer
             return
-        if isinstance(func, cst.Attribute) and func.attr.value == "compile":
+        if type(func) is cst.Attribute and func.attr.value == "compile":
             loss = argument_value(node, ("loss",), 1)
             if loss is not None:
                 from_logits, kind = self._loss_from_logits(loss)
@@ -685,7 +686,7 @@ class KerasFromLogitsMismatch(LossRule):
         if text is not None:
             kind = names.KERAS_CROSSENTROPY_STRINGS.get(text)
             return (False, kind) if kind else (None, None)
-        if isinstance(loss, cst.Call):
+        if type(loss) is cst.Call:
             kind = names.KERAS_CROSSENTROPY_CLASSES.get(self.qualified_name(loss.func) or "")
             return (self._from_logits(loss), kind) if kind else (None, None)
         kind = names.KERAS_CROSSENTROPY_FUNCTIONS.get(self.qualified_name(loss) or "")
@@ -698,17 +699,17 @@ class KerasFromLogitsMismatch(LossRule):
 
     def _model_of(self, prediction: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         """`model` for `model(x)` or a name bound to it."""
-        if isinstance(prediction, cst.Name):
+        if type(prediction) is cst.Name:
             bound = self.definition(prediction)
             prediction = bound if bound is not None else prediction
-        if isinstance(prediction, cst.Call) and isinstance(prediction.func, cst.Name):
+        if type(prediction) is cst.Call and type(prediction.func) is cst.Name:
             return prediction.func
         return None
 
     def _last_layer(self, model: cst.BaseExpression) -> Optional[Tuple[str, str]]:
         """("softmax" | "sigmoid" | "logits", shown layer) for a model whose last layer is visible."""
         ctor = self.definition(model)
-        if not isinstance(ctor, cst.Call):
+        if type(ctor) is not cst.Call:
             return None
         qualified = self.qualified_name(ctor.func)
         if qualified in names.KERAS_SEQUENTIAL:
@@ -720,10 +721,10 @@ class KerasFromLogitsMismatch(LossRule):
             return self._layer_kind(last) if last is not None else None
         if qualified in names.KERAS_FUNCTIONAL_MODEL:
             outputs = argument_value(ctor, ("outputs",), 1)
-            if isinstance(outputs, cst.Name):
+            if type(outputs) is cst.Name:
                 outputs = self.definition(outputs)
-            if isinstance(outputs, cst.Call):
-                if isinstance(outputs.func, cst.Call):
+            if type(outputs) is cst.Call:
+                if type(outputs.func) is cst.Call:
                     return self._layer_kind(outputs.func)  # `layers.Dense(10)(x)`
                 op = self.operation(outputs)
                 if op in _PROBABILITY_OPS:
@@ -731,7 +732,7 @@ class KerasFromLogitsMismatch(LossRule):
         return None
 
     def _layer_kind(self, layer: cst.BaseExpression) -> Optional[Tuple[str, str]]:
-        if not isinstance(layer, cst.Call):
+        if type(layer) is not cst.Call:
             return None
         qualified = self.qualified_name(layer.func)
         shown = f"`{source(layer)}`"
@@ -755,7 +756,7 @@ class KerasFromLogitsMismatch(LossRule):
         return units is not None and self.semantic.constant(units) == 1
 
     def _activation_kind(self, activation: Optional[cst.BaseExpression]) -> Optional[str]:
-        if activation is None or (isinstance(activation, cst.Name) and activation.value == "None"):
+        if activation is None or (type(activation) is cst.Name and activation.value == "None"):
             return "logits"
         text = string_value(activation)
         if text is not None:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from nanlint import names
 from nanlint.diagnostics import FixSafety
-from nanlint.rule import Invalid, NodeFix, Valid
+from nanlint.rule import Invalid, NodeFix, Valid, for_operations
 from nanlint.rules._numerics import NumericsRule, token_triggers
 
 # Namespaces where `log1p` / `expm1` sit next to `log` / `exp` with the same signature.
@@ -101,6 +101,7 @@ class LogOfOnePlus(NumericsRule):
         Invalid("import torch\ny = (1 + a * b).log()", line=2, col=5, fixed="import torch\ny = (a * b).log1p()"),
     ]
 
+    @for_operations("log")
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) != "log":
             return

@@ -7,7 +7,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from nanlint import names
-from nanlint.rule import Invalid, Rule, Valid
+from nanlint.rule import Invalid, Rule, Valid, for_operations
 from nanlint.rules.unguarded_log import shown
 from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value
@@ -147,7 +147,7 @@ class UnguardedDivision(Rule):
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, (cst.Divide, cst.FloorDivide)):
+        if type(node.operator) in (cst.Divide, cst.FloorDivide):
             self._check(node, node.left, node.right)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -167,6 +167,7 @@ class UnguardedDivision(Rule):
             if not self.semantic.is_checked(denominator):
                 self._report_or_defer(division, denominator, message)
 
+    @for_operations("minimum", "clamp", "min", "div", "reciprocal")
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
         if op in ("minimum", "clamp") or (op == "min" and len(node.args) >= 2):

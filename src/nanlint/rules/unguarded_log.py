@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from nanlint.rule import Invalid, Rule, Valid
+from nanlint.rule import Invalid, Rule, Valid, for_operations
 from nanlint.semantic import values as v
 from nanlint.semantic.calls import argument_value
 
@@ -104,6 +104,7 @@ class UnguardedLog(Rule):
         Invalid("import tensorflow as tf\nmodel = tf.keras.Sequential([])\ny = tf.math.log(model(x))", line=3, col=5),
     ]
 
+    @for_operations("log", "log2", "log10")
     def visit_Call(self, node: cst.Call) -> None:
         op = self.operation(node)
         if op not in ("log", "log2", "log10"):

@@ -109,15 +109,15 @@ class UnnormalizedInput(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        inference = isinstance(func, cst.Attribute) and func.attr.value in _INFERENCE_METHODS
+        inference = type(func) is cst.Attribute and func.attr.value in _INFERENCE_METHODS
         for argument in self._model_inputs(node):
             self._check(argument, inference)
 
     def _model_inputs(self, call: cst.Call) -> Iterator[cst.BaseExpression]:
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in names.MODEL_INPUT_METHODS:
+        if type(func) is cst.Attribute and func.attr.value in names.MODEL_INPUT_METHODS:
             model = self.semantic.value(func.value)
-        elif isinstance(func, cst.Attribute) and self.semantic.is_module_reference(func.value):
+        elif type(func) is cst.Attribute and self.semantic.is_module_reference(func.value):
             return
         else:
             model = self.semantic.value(func)

@@ -6,7 +6,7 @@ from typing import Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
-from nanlint.rule import Invalid, Valid
+from nanlint.rule import Invalid, Valid, for_operations
 from nanlint.rules._numerics import NumericsRule, names_in, token_triggers
 from nanlint.semantic.calls import argument_value
 
@@ -84,6 +84,7 @@ class UnsafeOpInWhere(NumericsRule):
                 "        ok = r > 0\n        return tf.where(ok, tf.sqrt(r), 0.0)", line=5, col=29),
     ]
 
+    @for_operations("where")
     def visit_Call(self, node: cst.Call) -> None:
         if self.operation(node) != "where" or self.framework(node) not in _DIFFERENTIABLE_WHERE:
             return

@@ -46,7 +46,7 @@ def argument_value(
 def dotted_name(expr: cst.BaseExpression) -> Optional[str]:
     """`a.b.c` -> "a.b.c" for plain name chains, else None."""
     parts = []
-    while isinstance(expr, cst.Attribute):
+    while type(expr) is cst.Attribute:
         parts.append(expr.attr.value)
         expr = expr.value
     if not isinstance(expr, cst.Name):

@@ -141,7 +141,7 @@ def _key_parts(node: cst.CSTNode, differences: bool = True) -> Iterator[cst.CSTN
     while stack:
         current = stack.pop()
         if type(current) is cst.Comparison:
-            if all(isinstance(target.operator, _IDENTITY_TESTS) for target in current.comparisons):
+            if all(type(target.operator) in _IDENTITY_TESTS for target in current.comparisons):
                 continue
             stack.append(current.left)
             stack.extend(target.comparator for target in current.comparisons)

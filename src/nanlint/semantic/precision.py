@@ -153,9 +153,9 @@ def is_literal(expr: cst.BaseExpression) -> bool:
     """Written with numbers only (`1e-8`, `-1e9`, `1 - 1e-7`): a message shows it as is, with no value beside it."""
     if isinstance(expr, (cst.Integer, cst.Float)):
         return True
-    if isinstance(expr, cst.UnaryOperation):
+    if type(expr) is cst.UnaryOperation:
         return is_literal(expr.expression)
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         return is_literal(expr.left) and is_literal(expr.right)
     return False
 
@@ -187,7 +187,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
     # --- feeding -----------------------------------------------------------------------
 
     def visit_Expr(self, node: cst.Expr) -> None:
-        if isinstance(node.value, cst.Call):
+        if type(node.value) is cst.Call:
             self._statement_calls.add(id(node.value))
 
     def visit_Call(self, call: cst.Call) -> None:
@@ -204,7 +204,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
             if policy and policy.startswith("mixed_") and policy[len("mixed_"):] in names.DTYPE_STRINGS:
                 self.compute_dtype = Dtype(names.DTYPE_STRINGS[policy[len("mixed_"):]], f"`{source(call)}`")
             return
-        if not isinstance(call.func, cst.Attribute):
+        if type(call.func) is not cst.Attribute:
             return
         method = call.func.attr.value
         if method not in names.DTYPE_METHODS and method not in names.DTYPE_CONVERSION_METHODS:
@@ -234,7 +234,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
                 continue
             # `self.model = Net().half()`: the attribute holds float16 from here on. A plain name
             # is followed through its binding instead; its record only says "converted here".
-            statement = isinstance(target.target, cst.Attribute)
+            statement = type(target.target) is cst.Attribute
             self.conversions.append(Conversion(dotted, dtype, self.scope_key(), self.owner_key(), node.value,
                                                statement, model))
 
@@ -284,7 +284,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
         qualified = self.semantic.qualified_name(expr)
         if qualified is not None:
             return names.DTYPES.get(qualified)
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             binding = self.semantic.scopes.lookup(expr.value)
             if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
                 return self.dtype_literal(binding.node, depth + 1)
@@ -323,10 +323,10 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
 
     def finfo(self, expr: cst.BaseExpression) -> Optional[float]:
         """`torch.finfo(torch.float32).min` -> -3.4028234663852886e38 (also NumPy/JAX, negated, `.max`)."""
-        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
             inner = self.finfo(expr.expression)
             return -inner if inner is not None else None
-        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Call)):
+        if not (type(expr) is cst.Attribute and type(expr.value) is cst.Call):
             return None
         if (self.semantic.qualified_name(expr.value.func) or "") not in _FINFO:
             return None
@@ -352,7 +352,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
     def _autocast_region(self, expr: cst.BaseExpression):
         """For a `with` item or decorator: False if not autocast, else its dtype (None when disabled
         or when the dtype depends on a device the source does not show)."""
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             qualified = self.semantic.qualified_name(expr)
             if qualified in names.AUTOCAST and names.AUTOCAST[qualified]:
                 return Dtype(names.AUTOCAST[qualified], f"`@{source(expr)}`")  # bare decorator
@@ -361,7 +361,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
         if qualified not in names.AUTOCAST:
             return False
         enabled = argument_value(expr, ("enabled",), None)
-        if isinstance(enabled, cst.Name) and enabled.value == "False":
+        if type(enabled) is cst.Name and enabled.value == "False":
             return None
         explicit = self.dtype_literal(argument_value(expr, ("dtype",), None))
         name = explicit or names.AUTOCAST[qualified]
@@ -377,7 +377,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
         keyword = argument_value(call, ("dtype",), None)
         found = self.dtype_literal(keyword) if keyword is not None else None
         evidence = f"`dtype={source(keyword)}`" if found is not None else ""
-        if isinstance(call.func, cst.Attribute) and not self.semantic.is_module_reference(call.func.value):
+        if type(call.func) is cst.Attribute and not self.semantic.is_module_reference(call.func.value):
             method = call.func.attr.value
             if method in names.DTYPE_METHODS and not call.args:
                 return Dtype(names.DTYPE_METHODS[method], f"`.{method}()`")
@@ -407,16 +407,16 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
             conversions = self.conversions_of(expr, statements_only=True)
             if conversions:
                 return conversions[-1].dtype
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 binding = self.semantic.scopes.lookup(expr.value)
                 if isinstance(binding, ValueBinding) and isinstance(binding.node, cst.BaseExpression):
                     if id(binding.node) in self._assigned:
                         return self._assigned[id(binding.node)]
                     return self._dtype(binding.node, self._assigned_under.get(id(binding.node)), depth + 1, seen)
             return None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._call_dtype(expr, region, depth, seen)
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             if isinstance(expr.operator, cst.MatrixMultiply) and region is not None:
                 return region
             left = self._dtype(expr.left, region, depth + 1, seen)
@@ -430,9 +430,9 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
             if right is not None and self.semantic.constant(expr.left) is not None:
                 return right
             return None
-        if isinstance(expr, cst.UnaryOperation):
+        if type(expr) is cst.UnaryOperation:
             return self._dtype(expr.expression, region, depth + 1, seen)
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             return self._dtype(expr.value, region, depth + 1, seen)
         return None
 
@@ -456,7 +456,7 @@ class PrecisionTracker(cst.BatchableCSTVisitor):
                 return self._dtype(first, region, depth + 1, seen) if first is not None else None
             if not qualified.startswith("<local>."):
                 return None
-        if isinstance(func, cst.Attribute) and qualified is None:
+        if type(func) is cst.Attribute and qualified is None:
             method = func.attr.value
             if region is not None and method in names.AUTOCAST_LOW_PRECISION_METHODS:
                 return region
