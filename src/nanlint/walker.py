@@ -13,6 +13,8 @@ on the same original nodes, in the same order, but only reads fields:
 * fields that can only hold whitespace, comments, operators and brackets are not
   entered when no visitor has a method for such nodes (the field types come from
   libcst's annotations);
+* a node that no visitor has a method for and that has nothing else to enter (a
+  name, a number, a string) is not entered either;
 * dispatch is a per-node-type table built once per walk.
 
 A node type whose child order cannot be read falls back to `node.children`.
