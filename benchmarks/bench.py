@@ -32,13 +32,13 @@ Rows:
   needs-parse-paired  the same two, file by file in one process: each file parsed bare
                     (`libcst.parse_module`, the collector on, as libcst runs by default) and
                     checked by nanlint (what `--no-cache` runs per file, default rules) right
-                    after one another, in rotating order, with each side's CPU time summed (and,
-                    for reference, the bare parse with the collector paused, as nanlint
-                    pauses it per file). A machine
-                    whose speed drifts from one process to the next (this kind of shared
-                    machine: the same bare parse run twice differs by up to a third) moves
-                    both sides alike, so the ratio is the analysis cost itself; start-up,
-                    discovery and output are not in it (the rows above have them)
+                    after one another, in rotating order, with each side's CPU time summed
+                    (and, for reference, the bare parse with the collector paused, as nanlint
+                    pauses it per file). A machine whose speed drifts from one process to the
+                    next (this kind of shared machine: the same bare parse run twice differs
+                    by up to a third) moves both sides alike, so the ratio is the analysis
+                    cost itself; start-up, discovery and output are not in it (the rows above
+                    have them)
   flake8, ruff, fixit, torchfix   the peers, as `flake8 FILES`, `ruff check --no-cache
                     --isolated FILES`, `fixit lint FILES`, `torchfix FILES`
 """
@@ -180,17 +180,15 @@ def compile_nanlint() -> None:
 
 
 def files_needing_parse(files: Sequence[Path]) -> List[Path]:
-    """Files where at least one default-enabled rule's trigger occurs (the rest skip libcst)."""
+    """Files where at least one default-enabled rule's trigger occurs (the rest skip libcst),
+    decided as nanlint decides it."""
     from nanlint.config import Settings
+    from nanlint.prefilter import rules_that_could_fire
     from nanlint.registry import all_rules
 
-    enabled = Settings().selection.enabled(all_rules().values())
-    chosen = []
-    for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if any(rule.could_fire(text) for rule in enabled):
-            chosen.append(path)
-    return chosen
+    enabled = list(Settings().selection.enabled(all_rules().values()))
+    return [path for path in files
+            if rules_that_could_fire(path.read_text(encoding="utf-8", errors="replace"), enabled)]
 
 
 def measure(argv: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> Dict[str, float]:

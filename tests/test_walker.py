@@ -170,11 +170,11 @@ class _CallsOnly(_Pruning):
 
 
 def test_few_hooks_leave_names_unentered():
-    assert walker._inert(frozenset(name.split("_", 1)[1] for name in FEW), True) >= {cst.Name, cst.Integer,
-                                                                                     cst.SimpleString}
-    assert cst.Name not in walker._inert(frozenset({"Name", "Call"}), True)
-    assert cst.Name not in walker._inert(frozenset({"Call"}), False)  # layout looked at: a name's parentheses
-    assert cst.Name in walker._visit_inert(_CallsOnly) and cst.Name not in walker._visit_inert(_Pruning)
+    assert walker._inert(walker._hooked(FEW)) >= {cst.Name, cst.Integer, cst.SimpleString}
+    assert cst.Name not in walker._inert(frozenset({"Name", "Call"}))
+    assert cst.Name not in walker._inert(frozenset({"Call", "LeftParen"}))  # layout looked at: a name's parentheses
+    assert cst.Name in walker._inert(walker._hooked(walker.method_names(_CallsOnly)))
+    assert cst.Name not in walker._inert(walker._hooked(walker.method_names(_Pruning)))
 
 
 @pytest.mark.parametrize("name,source", _sources(), ids=[name for name, _ in _sources()])

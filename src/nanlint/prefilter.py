@@ -73,7 +73,7 @@ def rules_that_could_fire(source: str, rules: Sequence[Type[Rule]]) -> List[Type
         search = _search_for(tuple((rule, rule.triggers, getattr(rule.could_fire, "__func__", None)) for rule in rules))
     except TypeError:  # an unhashable (plugin) trigger: ask every rule
         return [rule for rule in rules if _could_fire(rule, source)]
-    found = search.found(source) if search.patterns else set()
+    found = search.found(source)
     return [rule for rule, wanted in search.plan
             if (_could_fire(rule, source) if wanted is None else not wanted.isdisjoint(found))]
 

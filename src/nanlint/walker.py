@@ -283,20 +283,31 @@ def _layout_names() -> FrozenSet[str]:
     return frozenset(cls.__name__ for cls in layout_classes())
 
 
+def _hooked(names: Iterable[str]) -> FrozenSet[str]:
+    """The node classes that `visit_<Node>`/`leave_<Node>` (and `_<field>`) methods hook."""
+    return frozenset(name.split("_", 2)[1] for name in names)
+
+
+def _prunes(hooked: FrozenSet[str]) -> bool:
+    """Whether a walk with hooks on these classes leaves out layout-only fields (none is layout)."""
+    return hooked.isdisjoint(_layout_names())
+
+
 @functools.lru_cache(maxsize=64)
-def _inert(hooked: FrozenSet[str], prune: bool) -> FrozenSet[type]:
-    """Node classes a walk need not enter at all: no visitor hooks them, and they have no
-    field to enter (with `prune`, a name, a number or a string: fields of layout only).
+def _inert(hooked: FrozenSet[str]) -> FrozenSet[type]:
+    """Node classes a walk with hooks on `hooked` need not enter at all: not hooked, and with
+    no field to enter (once layout is left out, a name, a number or a string has none).
     A third of the nodes a walk meets are names, and no rule hooks them."""
+    prune = _prunes(hooked)
     return frozenset(cls for cls in _node_classes() if cls.__name__ not in hooked and child_fields(cls, prune) == ())
 
 
 def _walk_methods(root: CSTNode, methods: Mapping[str, List[VisitorMethod]]) -> None:
-    layout_names = _layout_names()
-    prune = not any(name.split("_", 2)[1] in layout_names for name in methods)
+    every = _hooked(methods)
+    prune = _prunes(every)
+    inert = _inert(every)
     # visit_<Node>_<field>: node class names have no underscore, so a second one marks a field hook
     hooked = {name.split("_", 2)[1] for name in methods if name.count("_") >= 2}
-    inert = _inert(frozenset(name.split("_", 2)[1] for name in methods), prune)
     table: Dict[type, tuple] = {}
     empty: Tuple[VisitorMethod, ...] = ()
 
@@ -434,20 +445,13 @@ def _reproducible(cls: type) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _visit_inert(visitor_class: type) -> FrozenSet[type]:
-    """The node classes `visit` need not enter for a visitor of this class (see `_inert`)."""
-    hooked = frozenset(name.split("_", 1)[1] for name in method_names(visitor_class))
-    return _inert(hooked, _visit_prunes(visitor_class))
-
-
-def _visit_prunes(visitor_class: type) -> bool:
-    """Whether `visit` leaves out layout-only fields: no hook of this class looks at layout."""
-    layout_names = _layout_names()
-    return not any(name.split("_", 1)[1] in layout_names for name in method_names(visitor_class))
+    """`_inert` for a visitor of this class, kept from one `visit` to the next."""
+    return _inert(_hooked(method_names(visitor_class)))
 
 
 def _visit_entry(visitor_class: type, table: Dict[type, tuple], node_class: type) -> tuple:
     names = method_names(visitor_class)
-    prune = _visit_prunes(visitor_class)
+    prune = _prunes(_hooked(names))
     name = node_class.__name__
     found = (_unbound(visitor_class, f"visit_{name}", names), _unbound(visitor_class, f"leave_{name}", names),
              child_fields(node_class, prune))
